@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one place where cohbuf bridges kernel API differences (6.1 to 6.12
+ * and later). compat/cohbuf_probes.h is generated at build time by compiling
+ * the probes in compat/probes/ against the target kernel; this header maps
+ * each result onto the API the rest of the code uses.
+ */
+#ifndef COHBUF_COMPAT_H
+#define COHBUF_COMPAT_H
+
+#include <linux/mm.h>
+#include <linux/module.h>
+
+#include "cohbuf_probes.h"
+
+#ifdef COHBUF_HAVE_VMF_INSERT_MIXED_PFN_T
+#include <linux/pfn_t.h>
+#endif
+
+/* 6.3 made vm_flags read-only behind accessors. */
+#ifndef COHBUF_HAVE_VM_FLAGS_SET
+static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+{
+	vma->vm_flags |= flags;
+}
+#endif
+
+/* 6.13 made the namespace argument a string. */
+#ifdef COHBUF_HAVE_MODULE_IMPORT_NS_TOKEN
+#define COHBUF_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
+#else
+#define COHBUF_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS("DMA_BUF")
+#endif
+
+/* Insert a special (refcount-free) PTE for @pfn in a VM_MIXEDMAP VMA. */
+static inline vm_fault_t cohbuf_vmf_insert_mixed(struct vm_area_struct *vma,
+						 unsigned long addr,
+						 unsigned long pfn)
+{
+#ifdef COHBUF_HAVE_VMF_INSERT_MIXED_PFN_T
+	return vmf_insert_mixed(vma, addr, __pfn_to_pfn_t(pfn, 0));
+#else
+	return vmf_insert_mixed(vma, addr, pfn);
+#endif
+}
+
+#endif /* COHBUF_COMPAT_H */
