@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cohbuf buffers: chunked coherent allocation, size limits and accounting.
+ *
+ * Without CMA, dma-direct serves dma_alloc_coherent() from the page
+ * allocator, so one allocation is at most one maximal buddy block (4 MiB on
+ * x86-64) and its size is rounded up to a power of two. A buffer is
+ * therefore built from power-of-two chunks of at most COHBUF_CHUNK_MAX_ORDER,
+ * largest first, so that no page is wasted to rounding. When memory is
+ * fragmented a chunk falls back to the next lower order.
+ */
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/fs.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/platform_device.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "cohbuf_internal.h"
+
+/* The largest block the buddy allocator hands out: 4 MiB on x86-64. */
+#define COHBUF_CHUNK_MAX_ORDER	ilog2(MAX_ORDER_NR_PAGES)
+
+static int cohbuf_size_check(u64 size)
+{
+	if (!size || size > SIZE_MAX - (PAGE_SIZE - 1))
+		return -EINVAL;
+	if (PAGE_ALIGN(size) > READ_ONCE(cohbuf_max_buffer_size))
+		return -EFBIG;
+	return 0;
+}
+
+static int cohbuf_reserve(struct cohbuf_device *cdev, size_t size)
+{
+	unsigned long max = READ_ONCE(cohbuf_max_total_size);
+	int ret = 0;
+
+	mutex_lock(&cdev->lock);
+	if (cdev->total_bytes > max || size > max - cdev->total_bytes) {
+		ret = -ENOMEM;
+	} else {
+		cdev->total_bytes += size;
+		cdev->nr_buffers++;
+	}
+	mutex_unlock(&cdev->lock);
+	return ret;
+}
+
+static void cohbuf_unreserve(struct cohbuf_device *cdev, size_t size)
+{
+	mutex_lock(&cdev->lock);
+	cdev->total_bytes -= size;
+	cdev->nr_buffers--;
+	mutex_unlock(&cdev->lock);
+}
+
+/*
+ * The page frame of a chunk, as the DMA layer describes it. With dma-direct
+ * (the cohbuf device is never behind an IOMMU) the chunk is one physically
+ * contiguous run of pages, so a single sg entry is expected.
+ */
+static int cohbuf_chunk_pfn(struct device *dev, struct cohbuf_chunk *chunk)
+{
+	struct sg_table sgt;
+	int ret;
+
+	ret = dma_get_sgtable(dev, &sgt, chunk->vaddr, chunk->dma, chunk->size);
+	if (ret)
+		return ret;
+	if (sgt.orig_nents == 1)
+		chunk->pfn = page_to_pfn(sg_page(sgt.sgl));
+	else
+		ret = -EIO;
+	sg_free_table(&sgt);
+	return ret;
+}
+
+/*
+ * Allocate one chunk of at most @remaining bytes, trying the largest fitting
+ * order first. dma_alloc_coherent() always returns zeroed memory, so nothing
+ * is zeroed twice.
+ */
+static int cohbuf_chunk_alloc(struct device *dev, struct cohbuf_chunk *chunk,
+			      size_t remaining)
+{
+	unsigned int order = min_t(unsigned int, ilog2(remaining >> PAGE_SHIFT),
+				   COHBUF_CHUNK_MAX_ORDER);
+	gfp_t gfp;
+
+	for (;;) {
+		/* Fail fast at high orders: a lower order is the fallback. */
+		gfp = GFP_KERNEL | __GFP_NOWARN | (order ? __GFP_NORETRY : 0);
+		chunk->size = PAGE_SIZE << order;
+		chunk->vaddr = dma_alloc_coherent(dev, chunk->size, &chunk->dma,
+						  gfp);
+		if (chunk->vaddr)
+			break;
+		if (!order)
+			return -ENOMEM;
+		order--;
+	}
+
+	if (cohbuf_chunk_pfn(dev, chunk)) {
+		dev_err_ratelimited(dev, "coherent chunk is not contiguous\n");
+		dma_free_coherent(dev, chunk->size, chunk->vaddr, chunk->dma);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void cohbuf_chunks_free(struct cohbuf_buffer *buf)
+{
+	struct device *dev = &buf->cdev->pdev->dev;
+	unsigned int i;
+
+	for (i = 0; i < buf->nr_chunks; i++) {
+		struct cohbuf_chunk *chunk = &buf->chunks[i];
+
+		dma_free_coherent(dev, chunk->size, chunk->vaddr, chunk->dma);
+		cond_resched();
+	}
+	buf->nr_chunks = 0;
+	kvfree(buf->chunks);
+	buf->chunks = NULL;
+}
+
+/* Make room for one more chunk; the array grows by doubling. */
+static int cohbuf_chunks_grow(struct cohbuf_buffer *buf, unsigned int *cap)
+{
+	struct cohbuf_chunk *chunks;
+	unsigned int new_cap = *cap ? *cap * 2 : 8;
+
+	if (buf->nr_chunks < *cap)
+		return 0;
+	chunks = kvmalloc_array(new_cap, sizeof(*chunks), GFP_KERNEL);
+	if (!chunks)
+		return -ENOMEM;
+	if (buf->chunks)
+		memcpy(chunks, buf->chunks, buf->nr_chunks * sizeof(*chunks));
+	kvfree(buf->chunks);
+	buf->chunks = chunks;
+	*cap = new_cap;
+	return 0;
+}
+
+static int cohbuf_chunks_alloc(struct cohbuf_buffer *buf)
+{
+	struct device *dev = &buf->cdev->pdev->dev;
+	size_t done = 0;
+	unsigned int cap = 0;
+	int ret;
+
+	while (done < buf->size) {
+		struct cohbuf_chunk *chunk;
+
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto free_chunks;
+		}
+		ret = cohbuf_chunks_grow(buf, &cap);
+		if (ret)
+			goto free_chunks;
+		chunk = &buf->chunks[buf->nr_chunks];
+		ret = cohbuf_chunk_alloc(dev, chunk, buf->size - done);
+		if (ret)
+			goto free_chunks;
+		chunk->pgoff = done >> PAGE_SHIFT;
+		done += chunk->size;
+		buf->nr_chunks++;
+		cond_resched();
+	}
+	return 0;
+
+free_chunks:
+	cohbuf_chunks_free(buf);
+	return ret;
+}
+
+/**
+ * cohbuf_buffer_create() - allocate a zeroed buffer of coherent memory
+ * @cdev: the cohbuf device
+ * @size: requested size in bytes, rounded up to whole pages
+ *
+ * Return: the buffer, or ERR_PTR(-EINVAL) for a size of 0 or one that
+ * overflows when rounded, -EFBIG above max_buffer_size, -ENOMEM above
+ * max_total_size or when memory runs out, -EINTR if the caller is killed.
+ */
+struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev,
+					   u64 size)
+{
+	struct cohbuf_buffer *buf;
+	int ret;
+
+	ret = cohbuf_size_check(size);
+	if (ret)
+		return ERR_PTR(ret);
+	size = PAGE_ALIGN(size);
+
+	ret = cohbuf_reserve(cdev, size);
+	if (ret)
+		return ERR_PTR(ret);
+
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto unreserve;
+	}
+	buf->cdev = cdev;
+	buf->size = size;
+	buf->pid = task_tgid_nr(current);
+	get_task_comm(buf->comm, current);
+	INIT_LIST_HEAD(&buf->node);
+	mutex_init(&buf->lock);
+	INIT_LIST_HEAD(&buf->attachments);
+	atomic_set(&buf->nr_mappings, 0);
+
+	ret = cohbuf_chunks_alloc(buf);
+	if (ret)
+		goto free_buffer;
+	return buf;
+
+free_buffer:
+	mutex_destroy(&buf->lock);
+	kfree(buf);
+unreserve:
+	cohbuf_unreserve(cdev, size);
+	return ERR_PTR(ret);
+}
+
+/**
+ * cohbuf_buffer_publish() - record the owning dma-buf and list the buffer
+ * @buf: a buffer from cohbuf_buffer_create()
+ * @dmabuf: the dma-buf exported for it, which now owns it
+ */
+void cohbuf_buffer_publish(struct cohbuf_buffer *buf, struct dma_buf *dmabuf)
+{
+	struct cohbuf_device *cdev = buf->cdev;
+
+	buf->dmabuf = dmabuf;
+	buf->ino = file_inode(dmabuf->file)->i_ino;
+
+	mutex_lock(&cdev->lock);
+	list_add_tail(&buf->node, &cdev->buffers);
+	mutex_unlock(&cdev->lock);
+}
+
+/**
+ * cohbuf_buffer_free() - unlist a buffer and return its memory
+ * @buf: the buffer; no attachment, mapping or vmap may remain
+ */
+void cohbuf_buffer_free(struct cohbuf_buffer *buf)
+{
+	struct cohbuf_device *cdev = buf->cdev;
+	size_t size = buf->size;
+
+	mutex_lock(&cdev->lock);
+	list_del_init(&buf->node);
+	mutex_unlock(&cdev->lock);
+
+	WARN_ON_ONCE(!list_empty(&buf->attachments) || buf->vmap_count);
+	cohbuf_chunks_free(buf);
+	mutex_destroy(&buf->lock);
+	kfree(buf);
+	cohbuf_unreserve(cdev, size);
+}
+
+/**
+ * cohbuf_buffer_chunk() - the chunk holding a page of the buffer
+ * @buf: the buffer
+ * @pgoff: page offset within the buffer, below its size
+ *
+ * Return: the chunk; chunks are few (about one per 4 MiB), so a binary
+ * search over their sorted offsets is plenty.
+ */
+const struct cohbuf_chunk *cohbuf_buffer_chunk(const struct cohbuf_buffer *buf,
+					       pgoff_t pgoff)
+{
+	unsigned int lo = 0, hi = buf->nr_chunks;
+
+	while (hi - lo > 1) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (buf->chunks[mid].pgoff <= pgoff)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &buf->chunks[lo];
+}
+
+/**
+ * cohbuf_buffer_vmap() - one contiguous kernel mapping of the whole buffer
+ * @buf: the buffer
+ *
+ * A single chunk already has one, from dma_alloc_coherent(). Several are
+ * stitched together with vmap(); the pages are never refcounted (their
+ * tail pages have a zero refcount), which vmap() does not need.
+ *
+ * Return: the address, or NULL when out of memory.
+ */
+void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf)
+{
+	unsigned long npages = buf->size >> PAGE_SHIFT;
+	struct page **pages;
+	unsigned long i, n = 0;
+	void *vaddr;
+
+	if (buf->nr_chunks == 1)
+		return buf->chunks[0].vaddr;
+
+	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return NULL;
+	for (i = 0; i < buf->nr_chunks; i++) {
+		const struct cohbuf_chunk *chunk = &buf->chunks[i];
+		unsigned long j;
+
+		for (j = 0; j < chunk->size >> PAGE_SHIFT; j++)
+			pages[n++] = pfn_to_page(chunk->pfn + j);
+	}
+	/* Coherent memory is ordinary write-back RAM on x86. */
+	vaddr = vmap(pages, npages, VM_MAP, PAGE_KERNEL);
+	kvfree(pages);
+	return vaddr;
+}
+
+/**
+ * cohbuf_buffer_vunmap() - undo cohbuf_buffer_vmap()
+ * @buf: the buffer
+ * @vaddr: the address cohbuf_buffer_vmap() returned
+ */
+void cohbuf_buffer_vunmap(struct cohbuf_buffer *buf, void *vaddr)
+{
+	if (buf->nr_chunks > 1)
+		vunmap(vaddr);
+}
+
+/**
+ * cohbuf_buffer_sgt() - describe the buffer in an sg_table
+ * @buf: the buffer
+ * @sgt: table to fill; the caller frees it with sg_free_table()
+ * @max_seg: longest segment the importing device accepts
+ *
+ * Each chunk is split into segments of at most @max_seg bytes, rounded down
+ * to whole pages.
+ *
+ * Return: 0, -EINVAL if @max_seg is below a page, or -ENOMEM.
+ */
+int cohbuf_buffer_sgt(const struct cohbuf_buffer *buf, struct sg_table *sgt,
+		      unsigned int max_seg)
+{
+	size_t seg = round_down(max_seg, PAGE_SIZE);
+	unsigned int i, nents = 0;
+	struct scatterlist *sg;
+	int ret;
+
+	if (!seg)
+		return -EINVAL;
+	for (i = 0; i < buf->nr_chunks; i++)
+		nents += DIV_ROUND_UP(buf->chunks[i].size, seg);
+
+	ret = sg_alloc_table(sgt, nents, GFP_KERNEL);
+	if (ret)
+		return ret;
+
+	sg = sgt->sgl;
+	for (i = 0; i < buf->nr_chunks; i++) {
+		const struct cohbuf_chunk *chunk = &buf->chunks[i];
+		size_t off;
+
+		for (off = 0; off < chunk->size; off += seg) {
+			size_t len = min(seg, chunk->size - off);
+
+			sg_set_page(sg, pfn_to_page(chunk->pfn + (off >> PAGE_SHIFT)),
+				    len, 0);
+			sg = sg_next(sg);
+		}
+	}
+	return 0;
+}

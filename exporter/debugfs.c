@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/debug/cohbuf: what is alive, for users and for the tests.
+ *
+ *   live_buffers  number of live buffers
+ *   live_bytes    their page-rounded sizes, summed
+ *   buffers       one line per buffer: its dma-buf inode number (st_ino),
+ *                 size, chunk count, allocating pid and comm, importer
+ *                 attachments and live user mappings
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "cohbuf_internal.h"
+
+static int cohbuf_live_buffers_show(struct seq_file *m, void *unused)
+{
+	struct cohbuf_device *cdev = m->private;
+
+	mutex_lock(&cdev->lock);
+	seq_printf(m, "%lu\n", cdev->nr_buffers);
+	mutex_unlock(&cdev->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cohbuf_live_buffers);
+
+static int cohbuf_live_bytes_show(struct seq_file *m, void *unused)
+{
+	struct cohbuf_device *cdev = m->private;
+
+	mutex_lock(&cdev->lock);
+	seq_printf(m, "%llu\n", cdev->total_bytes);
+	mutex_unlock(&cdev->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cohbuf_live_bytes);
+
+static void cohbuf_buffer_show(struct seq_file *m, struct cohbuf_buffer *buf)
+{
+	unsigned int nr_attachments;
+
+	mutex_lock(&buf->lock);
+	nr_attachments = buf->nr_attachments;
+	mutex_unlock(&buf->lock);
+
+	seq_printf(m, "%lu\t%zu\t%u\t%d\t%s\t%u\t%d\n", buf->ino, buf->size,
+		   buf->nr_chunks, buf->pid, buf->comm, nr_attachments,
+		   atomic_read(&buf->nr_mappings));
+}
+
+static int cohbuf_buffers_show(struct seq_file *m, void *unused)
+{
+	struct cohbuf_device *cdev = m->private;
+	struct cohbuf_buffer *buf;
+
+	seq_puts(m, "ino\tsize\tchunks\tpid\tcomm\tattachments\tmappings\n");
+	mutex_lock(&cdev->lock);
+	list_for_each_entry(buf, &cdev->buffers, node)
+		cohbuf_buffer_show(m, buf);
+	mutex_unlock(&cdev->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cohbuf_buffers);
+
+/**
+ * cohbuf_debugfs_init() - create /sys/kernel/debug/cohbuf
+ * @cdev: the device
+ *
+ * debugfs is optional: failures are not errors, and the debugfs API
+ * ignores the error pointers it hands out.
+ */
+void cohbuf_debugfs_init(struct cohbuf_device *cdev)
+{
+	cdev->debugfs = debugfs_create_dir("cohbuf", NULL);
+	debugfs_create_file("live_buffers", 0444, cdev->debugfs, cdev,
+			    &cohbuf_live_buffers_fops);
+	debugfs_create_file("live_bytes", 0444, cdev->debugfs, cdev,
+			    &cohbuf_live_bytes_fops);
+	debugfs_create_file("buffers", 0444, cdev->debugfs, cdev,
+			    &cohbuf_buffers_fops);
+}
+
+/**
+ * cohbuf_debugfs_exit() - remove /sys/kernel/debug/cohbuf
+ * @cdev: the device
+ */
+void cohbuf_debugfs_exit(struct cohbuf_device *cdev)
+{
+	debugfs_remove_recursive(cdev->debugfs);
+}

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The exporter side of the dma-buf contract.
+ *
+ * The core calls map, unmap, vmap and vunmap with the buffer's reservation
+ * lock held on 6.2+ (vmap under dmabuf->lock on 6.1), and attach, detach,
+ * begin/end_cpu_access, mmap and release without it. None of these
+ * callbacks takes the reservation lock; they serialise on cohbuf_buffer.lock,
+ * a leaf lock.
+ */
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/iosys-map.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+
+#include "cohbuf_internal.h"
+
+/**
+ * struct cohbuf_attachment - one importing device's view of a buffer
+ * @dev: the importing device
+ * @sgt: the buffer split to @dev's maximum segment size
+ * @node: entry in cohbuf_buffer.attachments
+ * @mapped: @sgt is DMA-mapped for @dev, in direction @dir
+ * @dir: direction of the current mapping
+ *
+ * @node, @mapped and @dir are protected by cohbuf_buffer.lock.
+ */
+struct cohbuf_attachment {
+	struct device *dev;
+	struct sg_table sgt;
+	struct list_head node;
+	bool mapped;
+	enum dma_data_direction dir;
+};
+
+/*
+ * Refuse an importer that cannot address the buffer, rather than let the
+ * DMA layer bounce every transfer through swiotlb, which would be a copy.
+ * A device behind an IOMMU reaches any page. On x86 a DMA address without
+ * an IOMMU is the physical address.
+ */
+static int cohbuf_attach_check_reach(struct cohbuf_buffer *buf,
+				     struct device *dev)
+{
+	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
+	unsigned int i;
+
+	if (device_iommu_mapped(dev))
+		return 0;
+	for (i = 0; i < buf->nr_chunks; i++) {
+		const struct cohbuf_chunk *chunk = &buf->chunks[i];
+		phys_addr_t last = PFN_PHYS(chunk->pfn) + chunk->size - 1;
+
+		if (last > limit) {
+			dev_warn_ratelimited(&buf->cdev->pdev->dev,
+					     "%s: DMA mask %#llx cannot reach %pa, refusing to attach rather than bounce\n",
+					     dev_name(dev), limit, &last);
+			return -ERANGE;
+		}
+	}
+	return 0;
+}
+
+static int cohbuf_dmabuf_attach(struct dma_buf *dmabuf,
+				struct dma_buf_attachment *attach)
+{
+	struct cohbuf_buffer *buf = dmabuf->priv;
+	struct cohbuf_attachment *a;
+	int ret;
+
+	ret = cohbuf_attach_check_reach(buf, attach->dev);
+	if (ret)
+		return ret;
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	ret = cohbuf_buffer_sgt(buf, &a->sgt,
+				dma_get_max_seg_size(attach->dev));
+	if (ret)
+		goto free_attachment;
+	a->dev = attach->dev;
+	attach->priv = a;
+
+	mutex_lock(&buf->lock);
+	list_add(&a->node, &buf->attachments);
+	buf->nr_attachments++;
+	mutex_unlock(&buf->lock);
+	return 0;
+
+free_attachment:
+	kfree(a);
+	return ret;
+}
+
+static void cohbuf_dmabuf_detach(struct dma_buf *dmabuf,
+				 struct dma_buf_attachment *attach)
+{
+	struct cohbuf_buffer *buf = dmabuf->priv;
+	struct cohbuf_attachment *a = attach->priv;
+
+	mutex_lock(&buf->lock);
+	list_del(&a->node);
+	buf->nr_attachments--;
+	/* An importer that detaches without unmapping leaks nothing here. */
+	if (a->mapped)
+		dma_unmap_sgtable(a->dev, &a->sgt, a->dir, 0);
+	mutex_unlock(&buf->lock);
+
+	sg_free_table(&a->sgt);
+	kfree(a);
+}
+
+static struct sg_table *cohbuf_dmabuf_map(struct dma_buf_attachment *attach,
+					  enum dma_data_direction dir)
+{
+	struct cohbuf_buffer *buf = attach->dmabuf->priv;
+	struct cohbuf_attachment *a = attach->priv;
+	int ret = -EBUSY;
+
+	mutex_lock(&buf->lock);
+	if (!a->mapped) {
+		ret = dma_map_sgtable(attach->dev, &a->sgt, dir, 0);
+		if (!ret) {
+			a->mapped = true;
+			a->dir = dir;
+		}
+	}
+	mutex_unlock(&buf->lock);
+
+	return ret ? ERR_PTR(ret) : &a->sgt;
+}
+
+static void cohbuf_dmabuf_unmap(struct dma_buf_attachment *attach,
+				struct sg_table *sgt,
+				enum dma_data_direction dir)
+{
+	struct cohbuf_buffer *buf = attach->dmabuf->priv;
+	struct cohbuf_attachment *a = attach->priv;
+
+	mutex_lock(&buf->lock);
+	if (a->mapped) {
+		dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+		a->mapped = false;
+	}
+	mutex_unlock(&buf->lock);
+}
+
+/* Make the devices' writes visible to the CPU: sync every mapped attachment. */
+static int cohbuf_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
+					  enum dma_data_direction dir)
+{
+	struct cohbuf_buffer *buf = dmabuf->priv;
+	struct cohbuf_attachment *a;
+
+	mutex_lock(&buf->lock);
+	list_for_each_entry(a, &buf->attachments, node)
+		if (a->mapped)
+			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, dir);
+	mutex_unlock(&buf->lock);
+	return 0;
+}
+
+/* Hand the CPU's writes back to the devices. */
+static int cohbuf_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
+					enum dma_data_direction dir)
+{
+	struct cohbuf_buffer *buf = dmabuf->priv;
+	struct cohbuf_attachment *a;
+
+	mutex_lock(&buf->lock);
+	list_for_each_entry(a, &buf->attachments, node)
+		if (a->mapped)
+			dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
+	mutex_unlock(&buf->lock);
+	return 0;
+}
+
+static int cohbuf_dmabuf_mmap(struct dma_buf *dmabuf,
+			      struct vm_area_struct *vma)
+{
+	return cohbuf_mmap(dmabuf->priv, vma);
+}
+
+static int cohbuf_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct cohbuf_buffer *buf = dmabuf->priv;
+	int ret = 0;
+
+	mutex_lock(&buf->lock);
+	if (!buf->vmap_count) {
+		buf->vaddr = cohbuf_buffer_vmap(buf);
+		if (!buf->vaddr) {
+			ret = -ENOMEM;
+			goto unlock;
+		}
+	}
+	buf->vmap_count++;
+	iosys_map_set_vaddr(map, buf->vaddr);
+unlock:
+	mutex_unlock(&buf->lock);
+	return ret;
+}
+
+static void cohbuf_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct cohbuf_buffer *buf = dmabuf->priv;
+
+	mutex_lock(&buf->lock);
+	if (!WARN_ON_ONCE(!buf->vmap_count) && !--buf->vmap_count) {
+		cohbuf_buffer_vunmap(buf, buf->vaddr);
+		buf->vaddr = NULL;
+	}
+	mutex_unlock(&buf->lock);
+	iosys_map_clear(map);
+}
+
+/* The last reference is gone: no fd, mapping or attachment remains. */
+static void cohbuf_dmabuf_release(struct dma_buf *dmabuf)
+{
+	cohbuf_buffer_free(dmabuf->priv);
+}
+
+static const struct dma_buf_ops cohbuf_dmabuf_ops = {
+	.attach = cohbuf_dmabuf_attach,
+	.detach = cohbuf_dmabuf_detach,
+	.map_dma_buf = cohbuf_dmabuf_map,
+	.unmap_dma_buf = cohbuf_dmabuf_unmap,
+	.begin_cpu_access = cohbuf_dmabuf_begin_cpu_access,
+	.end_cpu_access = cohbuf_dmabuf_end_cpu_access,
+	.mmap = cohbuf_dmabuf_mmap,
+	.vmap = cohbuf_dmabuf_vmap,
+	.vunmap = cohbuf_dmabuf_vunmap,
+	.release = cohbuf_dmabuf_release,
+};
+
+/**
+ * cohbuf_dmabuf_export() - wrap a buffer in a new dma-buf
+ * @buf: a buffer from cohbuf_buffer_create()
+ * @fd_flags: O_RDONLY or O_RDWR; the access mode of the dma-buf's file
+ *
+ * On success the dma-buf owns @buf: from then on it is freed only through
+ * dma_buf_put() and the release callback. On failure @buf is untouched.
+ *
+ * Return: the dma-buf, or an ERR_PTR() from dma_buf_export().
+ */
+struct dma_buf *cohbuf_dmabuf_export(struct cohbuf_buffer *buf, u32 fd_flags)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+
+	exp_info.ops = &cohbuf_dmabuf_ops;
+	exp_info.size = buf->size;
+	exp_info.flags = fd_flags & O_ACCMODE;
+	exp_info.priv = buf;
+	return dma_buf_export(&exp_info);
+}

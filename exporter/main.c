@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cohbuf: coherent DMA buffers exported as dma-buf file descriptors.
+ *
+ * A platform device with a 64-bit DMA mask allocates the memory; the misc
+ * device /dev/cohbuf carries the ioctls. This file holds the devices, the
+ * module parameters and the ioctl dispatch.
+ */
+#include <linux/build_bug.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/sizes.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include <cohbuf.h>
+
+#include "cohbuf_internal.h"
+#include "cohbuf_compat.h"
+
+unsigned long cohbuf_max_buffer_size = SZ_256M;
+module_param_named(max_buffer_size, cohbuf_max_buffer_size, ulong, 0644);
+MODULE_PARM_DESC(max_buffer_size,
+		 "Largest single buffer in bytes; larger requests fail with EFBIG (default 256 MiB)");
+
+unsigned long cohbuf_max_total_size = SZ_1G;
+module_param_named(max_total_size, cohbuf_max_total_size, ulong, 0644);
+MODULE_PARM_DESC(max_total_size,
+		 "Cap on all live buffers together in bytes; beyond it allocation fails with ENOMEM (default 1 GiB)");
+
+/* The uapi layout is ABI: the same on 32- and 64-bit user space. */
+static_assert(sizeof(struct cohbuf_alloc) == 40);
+static_assert(offsetof(struct cohbuf_alloc, fd) == 16);
+static_assert(offsetof(struct cohbuf_alloc, reserved) == 24);
+
+static struct cohbuf_device cohbuf_dev = {
+	.lock = __MUTEX_INITIALIZER(cohbuf_dev.lock),
+	.buffers = LIST_HEAD_INIT(cohbuf_dev.buffers),
+};
+
+static int cohbuf_alloc_check(const struct cohbuf_alloc *arg)
+{
+	u32 mode = arg->fd_flags & O_ACCMODE;
+
+	if (arg->flags & ~COHBUF_ALLOC_VALID_FLAGS)
+		return -EINVAL;
+	if (arg->fd_flags & ~(O_ACCMODE | O_CLOEXEC))
+		return -EINVAL;
+	if (mode != O_RDONLY && mode != O_RDWR)
+		return -EINVAL;
+	if (arg->pad || memchr_inv(arg->reserved, 0, sizeof(arg->reserved)))
+		return -EINVAL;
+	return 0;
+}
+
+/* Allocate and export; on failure nothing is left behind. */
+static struct dma_buf *cohbuf_export_new(struct cohbuf_device *cdev,
+					 const struct cohbuf_alloc *arg)
+{
+	struct cohbuf_buffer *buf;
+	struct dma_buf *dmabuf;
+
+	buf = cohbuf_buffer_create(cdev, arg->size);
+	if (IS_ERR(buf))
+		return ERR_CAST(buf);
+
+	dmabuf = cohbuf_dmabuf_export(buf, arg->fd_flags);
+	if (IS_ERR(dmabuf)) {
+		cohbuf_buffer_free(buf);
+		return dmabuf;
+	}
+	/* The dma-buf owns buf now: only dma_buf_put() may free it. */
+	cohbuf_buffer_publish(buf, dmabuf);
+	return dmabuf;
+}
+
+/*
+ * The fd is reserved first and installed last, after every step that can
+ * fail, so user space never sees an fd for a failed call.
+ */
+static long cohbuf_ioctl_alloc(struct cohbuf_device *cdev,
+			       struct cohbuf_alloc __user *uarg)
+{
+	struct cohbuf_alloc arg;
+	struct dma_buf *dmabuf;
+	int fd, ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	ret = cohbuf_alloc_check(&arg);
+	if (ret)
+		return ret;
+
+	fd = get_unused_fd_flags(arg.fd_flags & O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+
+	dmabuf = cohbuf_export_new(cdev, &arg);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		goto put_fd;
+	}
+	if (put_user(fd, &uarg->fd)) {
+		ret = -EFAULT;
+		goto put_dmabuf;
+	}
+	fd_install(fd, dmabuf->file);
+	return 0;
+
+put_dmabuf:
+	dma_buf_put(dmabuf);
+put_fd:
+	put_unused_fd(fd);
+	return ret;
+}
+
+static long cohbuf_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct cohbuf_device *cdev = container_of(file->private_data,
+						  struct cohbuf_device, misc);
+
+	switch (cmd) {
+	case COHBUF_IOCTL_ALLOC:
+		return cohbuf_ioctl_alloc(cdev, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations cohbuf_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = cohbuf_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static int __init cohbuf_init(void)
+{
+	struct cohbuf_device *cdev = &cohbuf_dev;
+	int ret;
+
+	cdev->pdev = platform_device_register_simple("cohbuf",
+						     PLATFORM_DEVID_NONE,
+						     NULL, 0);
+	if (IS_ERR(cdev->pdev))
+		return PTR_ERR(cdev->pdev);
+
+	/* Without this the device would be limited to 32 bits. */
+	ret = dma_coerce_mask_and_coherent(&cdev->pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		goto unregister_platform;
+
+	cohbuf_debugfs_init(cdev);
+
+	cdev->misc.minor = MISC_DYNAMIC_MINOR;
+	cdev->misc.name = "cohbuf";
+	cdev->misc.fops = &cohbuf_fops;
+	cdev->misc.parent = &cdev->pdev->dev;
+	/* Root only; a udev rule can hand the device to a group. */
+	cdev->misc.mode = 0600;
+	ret = misc_register(&cdev->misc);
+	if (ret)
+		goto remove_debugfs;
+	return 0;
+
+remove_debugfs:
+	cohbuf_debugfs_exit(cdev);
+unregister_platform:
+	platform_device_unregister(cdev->pdev);
+	return ret;
+}
+
+/* Every live buffer pins the module, so none is left here. */
+static void __exit cohbuf_exit(void)
+{
+	struct cohbuf_device *cdev = &cohbuf_dev;
+
+	misc_deregister(&cdev->misc);
+	cohbuf_debugfs_exit(cdev);
+	platform_device_unregister(cdev->pdev);
+}
+
+module_init(cohbuf_init);
+module_exit(cohbuf_exit);
+
+MODULE_DESCRIPTION("Coherent DMA buffers exported as dma-buf file descriptors");
+MODULE_AUTHOR("The cohbuf developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION("0.1.0");
+COHBUF_IMPORT_NS_DMA_BUF();
