@@ -80,14 +80,15 @@ static int cohbuf_chunk_pfn(struct device *dev, struct cohbuf_chunk *chunk)
 
 /*
  * Allocate one chunk of at most @remaining bytes, trying the largest fitting
- * order first. dma_alloc_coherent() always returns zeroed memory, so nothing
- * is zeroed twice.
+ * order first, but no order above *@max_order: once an order has failed, the
+ * following chunks do not try it again. dma_alloc_coherent() always returns
+ * zeroed memory, so nothing is zeroed twice.
  */
 static int cohbuf_chunk_alloc(struct device *dev, struct cohbuf_chunk *chunk,
-			      size_t remaining)
+			      size_t remaining, unsigned int *max_order)
 {
 	unsigned int order = min_t(unsigned int, ilog2(remaining >> PAGE_SHIFT),
-				   COHBUF_CHUNK_MAX_ORDER);
+				   *max_order);
 	gfp_t gfp;
 
 	for (;;) {
@@ -100,7 +101,7 @@ static int cohbuf_chunk_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 			break;
 		if (!order)
 			return -ENOMEM;
-		order--;
+		*max_order = --order;
 	}
 
 	if (cohbuf_chunk_pfn(dev, chunk)) {
@@ -149,8 +150,9 @@ static int cohbuf_chunks_grow(struct cohbuf_buffer *buf, unsigned int *cap)
 static int cohbuf_chunks_alloc(struct cohbuf_buffer *buf)
 {
 	struct device *dev = &buf->cdev->pdev->dev;
-	size_t done = 0;
+	unsigned int max_order = COHBUF_CHUNK_MAX_ORDER;
 	unsigned int cap = 0;
+	size_t done = 0;
 	int ret;
 
 	while (done < buf->size) {
@@ -164,7 +166,8 @@ static int cohbuf_chunks_alloc(struct cohbuf_buffer *buf)
 		if (ret)
 			goto free_chunks;
 		chunk = &buf->chunks[buf->nr_chunks];
-		ret = cohbuf_chunk_alloc(dev, chunk, buf->size - done);
+		ret = cohbuf_chunk_alloc(dev, chunk, buf->size - done,
+					 &max_order);
 		if (ret)
 			goto free_chunks;
 		chunk->pgoff = done >> PAGE_SHIFT;

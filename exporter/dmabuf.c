@@ -147,7 +147,10 @@ static void cohbuf_dmabuf_unmap(struct dma_buf_attachment *attach,
 	mutex_unlock(&buf->lock);
 }
 
-/* Make the devices' writes visible to the CPU: sync every mapped attachment. */
+/*
+ * Make the devices' writes visible to the CPU: sync every mapped attachment,
+ * in the direction it was mapped with (the DMA API wants them to match).
+ */
 static int cohbuf_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 					  enum dma_data_direction dir)
 {
@@ -157,7 +160,7 @@ static int cohbuf_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 	mutex_lock(&buf->lock);
 	list_for_each_entry(a, &buf->attachments, node)
 		if (a->mapped)
-			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, dir);
+			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
 	mutex_unlock(&buf->lock);
 	return 0;
 }
@@ -172,7 +175,7 @@ static int cohbuf_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 	mutex_lock(&buf->lock);
 	list_for_each_entry(a, &buf->attachments, node)
 		if (a->mapped)
-			dma_sync_sgtable_for_device(a->dev, &a->sgt, dir);
+			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
 	mutex_unlock(&buf->lock);
 	return 0;
 }
