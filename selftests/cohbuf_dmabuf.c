@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cohbuf as a dma-buf: names, CPU access sync, and a real third-party
+ * importer (vgem, through libdrm).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <linux/dma-buf.h>
+#include <xf86drm.h>
+
+#include "cohbuf_harness.h"
+
+#define BUF_SIZE	SZ_1M
+
+FIXTURE(dmabuf) {
+	int dev;
+	int fd;
+};
+
+FIXTURE_SETUP(dmabuf)
+{
+	self->fd = -1;
+	self->dev = open_dev(_metadata);
+	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(dmabuf)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	close(self->dev);
+}
+
+TEST_F(dmabuf, fdinfo_exp_name_and_size)
+{
+	char val[64];
+
+	ASSERT_EQ(0, fdinfo_field(self->fd, "exp_name", val, sizeof(val)));
+	ASSERT_STREQ("cohbuf", val);
+	ASSERT_EQ(0, fdinfo_field(self->fd, "size", val, sizeof(val)));
+	ASSERT_EQ(BUF_SIZE, strtoull(val, NULL, 10));
+	/* no name until one is set */
+	ASSERT_EQ(-ENOENT, fdinfo_field(self->fd, "name", val, sizeof(val)));
+}
+
+TEST_F(dmabuf, set_name)
+{
+	char val[64];
+
+	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME, "cohbuf-selftest"));
+	ASSERT_EQ(0, fdinfo_field(self->fd, "name", val, sizeof(val)));
+	ASSERT_STREQ("cohbuf-selftest", val);
+	ASSERT_EQ(0, fdinfo_field(self->fd, "exp_name", val, sizeof(val)));
+	ASSERT_STREQ("cohbuf", val);
+
+	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME, "renamed"));
+	ASSERT_EQ(0, fdinfo_field(self->fd, "name", val, sizeof(val)));
+	ASSERT_STREQ("renamed", val);
+}
+
+TEST_F(dmabuf, set_name_longest)
+{
+	char name[DMA_BUF_NAME_LEN], val[64];
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME, name));
+	ASSERT_EQ(0, fdinfo_field(self->fd, "name", val, sizeof(val)));
+	ASSERT_STREQ(name, val);
+}
+
+TEST_F(dmabuf, set_name_too_long)
+{
+	char name[DMA_BUF_NAME_LEN + 1], val[64];
+
+	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME, "before"));
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	ASSERT_EQ(-1, ioctl(self->fd, DMA_BUF_SET_NAME, name));
+	ASSERT_EQ(EINVAL, errno);
+	/* the old name stays */
+	ASSERT_EQ(0, fdinfo_field(self->fd, "name", val, sizeof(val)));
+	ASSERT_STREQ("before", val);
+}
+
+static int sync_buf(int fd, uint64_t flags)
+{
+	struct dma_buf_sync sync = { .flags = flags };
+
+	return ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) ? errno : 0;
+}
+
+TEST_F(dmabuf, sync_invalid_flags)
+{
+	int bit;
+
+	/* no direction, at start and at end */
+	ASSERT_EQ(EINVAL, sync_buf(self->fd, DMA_BUF_SYNC_START));
+	ASSERT_EQ(EINVAL, sync_buf(self->fd, DMA_BUF_SYNC_END));
+	for (bit = 0; bit < 64; bit++) {
+		uint64_t f = 1ULL << bit;
+
+		if (f & DMA_BUF_SYNC_VALID_FLAGS_MASK)
+			continue;
+		EXPECT_EQ(EINVAL, sync_buf(self->fd, f | DMA_BUF_SYNC_RW))
+			TH_LOG("sync flags bit %d", bit);
+	}
+}
+
+/* begin/end CPU access in each direction, around real accesses */
+FIXTURE(sync) {
+	int dev;
+	int fd;
+	void *map;
+};
+
+FIXTURE_VARIANT(sync) {
+	uint64_t dir;
+};
+
+FIXTURE_VARIANT_ADD(sync, read) { .dir = DMA_BUF_SYNC_READ };
+FIXTURE_VARIANT_ADD(sync, write) { .dir = DMA_BUF_SYNC_WRITE };
+FIXTURE_VARIANT_ADD(sync, rw) { .dir = DMA_BUF_SYNC_RW };
+
+FIXTURE_SETUP(sync)
+{
+	self->map = MAP_FAILED;
+	self->dev = open_dev(_metadata);
+	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	self->map = cohbuf_map(self->fd, BUF_SIZE, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+}
+
+FIXTURE_TEARDOWN(sync)
+{
+	if (self->map != MAP_FAILED)
+		munmap(self->map, BUF_SIZE);
+	close(self->fd);
+	close(self->dev);
+}
+
+TEST_F(sync, start_end)
+{
+	ASSERT_EQ(0, sync_buf(self->fd, DMA_BUF_SYNC_START | variant->dir));
+	pattern_fill(self->map, BUF_SIZE, 0, 4);
+	ASSERT_EQ(0, sync_buf(self->fd, DMA_BUF_SYNC_END | variant->dir));
+	ASSERT_EQ(0, sync_buf(self->fd, DMA_BUF_SYNC_START | variant->dir));
+	ASSERT_EQ(-1, pattern_check(self->map, BUF_SIZE, 0, 4));
+	ASSERT_EQ(0, sync_buf(self->fd, DMA_BUF_SYNC_END | variant->dir));
+}
+
+/*
+ * vgem: a real importer. Importing attaches and maps our buffer against
+ * vgem's platform device; closing the GEM handle must detach it again.
+ */
+FIXTURE(vgem) {
+	int dev;
+	int fd;
+	int vgem;
+	int exported;
+	uint32_t handle;
+	bool have_handle;
+	void *map;
+	uint64_t ino;
+	struct cohbuf_live base;
+};
+
+static int open_vgem(void)
+{
+	char path[32];
+	int i, fd;
+
+	for (i = 0; i < 64; i++) {
+		drmVersionPtr ver;
+		bool found;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ver = drmGetVersion(fd);
+		found = ver && !strcmp(ver->name, "vgem");
+		drmFreeVersion(ver);
+		if (found)
+			return fd;
+		close(fd);
+	}
+	return -ENODEV;
+}
+
+FIXTURE_SETUP(vgem)
+{
+	int ret;
+
+	self->fd = -1;
+	self->exported = -1;
+	self->map = MAP_FAILED;
+	self->vgem = open_vgem();
+	if (self->vgem < 0) {
+		/* the test bed runs as root: load it ourselves */
+		ret = system("modprobe vgem >/dev/null 2>&1");
+		self->vgem = open_vgem();
+		if (self->vgem < 0)
+			SKIP(return, "no vgem device (modprobe vgem: status %d)", ret);
+	}
+	self->dev = open_dev(_metadata);
+	get_live(_metadata, &self->base);
+	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, fd_ino(self->fd, &self->ino));
+	self->map = cohbuf_map(self->fd, BUF_SIZE, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+	pattern_fill(self->map, BUF_SIZE, 0, 5);
+}
+
+static int gem_close(int vgem, uint32_t handle)
+{
+	struct drm_gem_close arg = { .handle = handle };
+
+	return drmIoctl(vgem, DRM_IOCTL_GEM_CLOSE, &arg) ? -errno : 0;
+}
+
+FIXTURE_TEARDOWN(vgem)
+{
+	if (self->exported >= 0)
+		close(self->exported);
+	if (self->have_handle)
+		gem_close(self->vgem, self->handle);
+	if (self->map != MAP_FAILED)
+		munmap(self->map, BUF_SIZE);
+	if (self->fd >= 0)
+		close(self->fd);
+	close(self->dev);
+	close(self->vgem);
+}
+
+/* bufinfo and our debugfs both list @n attachments to @ino, all of them vgem's. */
+static void assert_attached(struct __test_metadata *_metadata, uint64_t ino, int n)
+{
+	struct cohbuf_row row;
+	int count, named;
+
+	count = bufinfo_attachments(ino, "vgem", &named);
+	ASSERT_EQ(n, count) TH_LOG("attachments of ino %llu in %s",
+				   (unsigned long long)ino, DMABUF_BUFINFO);
+	ASSERT_EQ(n, named);
+	get_row(_metadata, ino, &row);
+	ASSERT_EQ(n, row.attachments);
+}
+
+/* Imports @fd into vgem: attaches and maps it. */
+static uint32_t import(struct __test_metadata *_metadata, int vgem, int fd)
+{
+	uint32_t handle;
+	int ret = drmPrimeFDToHandle(vgem, fd, &handle);
+
+	ASSERT_EQ(0, ret) TH_LOG("drmPrimeFDToHandle: %s", strerror(errno));
+	return handle;
+}
+
+TEST_F(vgem, import_attaches_and_close_detaches)
+{
+	assert_attached(_metadata, self->ino, 0);
+	self->handle = import(_metadata, self->vgem, self->fd);
+	self->have_handle = true;
+	assert_attached(_metadata, self->ino, 1);
+
+	ASSERT_EQ(0, gem_close(self->vgem, self->handle));
+	self->have_handle = false;
+	assert_attached(_metadata, self->ino, 0);
+}
+
+TEST_F(vgem, reexport_is_same_buffer)
+{
+	uint64_t ino;
+	void *map;
+
+	self->handle = import(_metadata, self->vgem, self->fd);
+	self->have_handle = true;
+	ASSERT_EQ(0, drmPrimeHandleToFD(self->vgem, self->handle,
+					DRM_CLOEXEC | DRM_RDWR, &self->exported));
+	ASSERT_EQ(0, fd_ino(self->exported, &ino));
+	ASSERT_EQ(self->ino, ino);
+
+	/* CPU access through the returned fd reaches the same memory */
+	map = cohbuf_map(self->exported, BUF_SIZE, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(-1, pattern_check(map, BUF_SIZE, 0, 5));
+	pattern_fill(map, BUF_SIZE, 0, 6);
+	ASSERT_EQ(0, munmap(map, BUF_SIZE));
+	ASSERT_EQ(-1, pattern_check(self->map, BUF_SIZE, 0, 6));
+
+	ASSERT_EQ(0, close(self->exported));
+	self->exported = -1;
+	ASSERT_EQ(0, gem_close(self->vgem, self->handle));
+	self->have_handle = false;
+	assert_attached(_metadata, self->ino, 0);
+}
+
+/* Importing the same dma-buf twice gives the same handle and one attachment. */
+TEST_F(vgem, import_twice_same_handle)
+{
+	uint32_t again;
+
+	self->handle = import(_metadata, self->vgem, self->fd);
+	self->have_handle = true;
+	ASSERT_EQ(0, drmPrimeFDToHandle(self->vgem, self->fd, &again));
+	ASSERT_EQ(self->handle, again);
+	assert_attached(_metadata, self->ino, 1);
+	ASSERT_EQ(0, gem_close(self->vgem, self->handle));
+	self->have_handle = false;
+	assert_attached(_metadata, self->ino, 0);
+}
+
+/* The importer alone keeps the buffer; closing its handle frees it. */
+TEST_F(vgem, importer_holds_buffer)
+{
+	struct cohbuf_row row;
+	int named;
+
+	self->handle = import(_metadata, self->vgem, self->fd);
+	self->have_handle = true;
+	ASSERT_EQ(0, munmap(self->map, BUF_SIZE));
+	self->map = MAP_FAILED;
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	assert_live(_metadata, &self->base, 1, BUF_SIZE);
+	assert_attached(_metadata, self->ino, 1);
+
+	ASSERT_EQ(0, gem_close(self->vgem, self->handle));
+	self->have_handle = false;
+	ASSERT_EQ(-ENOENT, cohbuf_row(self->ino, &row));
+	ASSERT_EQ(-ENOENT, bufinfo_attachments(self->ino, "vgem", &named));
+	assert_live(_metadata, &self->base, 0, 0);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The other process of cohbuf_share: a separately exec'd program that
+ * receives a cohbuf dma-buf over a unix socket (SCM_RIGHTS), maps it,
+ * checks the sender's pattern, reports the buffer's inode and the frames
+ * of its first and last page, and writes a pattern of its own back.
+ *
+ * Usage: cohbuf_peer <socket fd>
+ * Exit status 0 when a reply was sent (the reply says what failed, if
+ * anything), 1 when no reply could be sent.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include "cohbuf_test.h"
+
+static int fail(struct peer_reply *reply, const char *step, int err)
+{
+	reply->err = err;
+	snprintf(reply->step, sizeof(reply->step), "%s", step);
+	return -1;
+}
+
+static int serve(int sock, struct peer_reply *reply)
+{
+	struct peer_request req;
+	size_t ps = page_size();
+	int fd = -1, ret;
+	off_t size;
+	char *map;
+
+	ret = recv_fd(sock, &fd, &req, sizeof(req));
+	if (ret)
+		return fail(reply, "recv_fd", -ret);
+
+	size = lseek(fd, 0, SEEK_END);
+	if (size < 0) {
+		ret = fail(reply, "lseek", errno);
+		goto out_close;
+	}
+	reply->size = size;
+	ret = fd_ino(fd, &reply->ino);
+	if (ret) {
+		ret = fail(reply, "fstat", -ret);
+		goto out_close;
+	}
+	if ((uint64_t)size != req.size) {
+		ret = fail(reply, "size", EINVAL);
+		goto out_close;
+	}
+
+	map = cohbuf_map(fd, size, PROT_READ | PROT_WRITE, 0);
+	if (map == MAP_FAILED) {
+		ret = fail(reply, "mmap", errno);
+		goto out_close;
+	}
+	reply->bad_offset = pattern_check(map, size, 0, req.seed_in);
+	if (reply->bad_offset != -1) {
+		ret = fail(reply, "pattern", EIO);
+		goto out_unmap;
+	}
+	ret = pagemap_pfn(map, &reply->pfn_first);
+	if (!ret)
+		ret = pagemap_pfn(map + size - ps, &reply->pfn_last);
+	if (ret) {
+		ret = fail(reply, "pagemap", -ret);
+		goto out_unmap;
+	}
+	pattern_fill(map, size, 0, req.seed_out);
+	ret = 0;
+out_unmap:
+	munmap(map, size);
+out_close:
+	close(fd);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct peer_reply reply = { .bad_offset = -1 };
+	char *end;
+	int sock;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s <socket fd>\n", argv[0]);
+		return 1;
+	}
+	sock = strtol(argv[1], &end, 10);
+	if (*end || sock < 0) {
+		fprintf(stderr, "%s: bad socket fd '%s'\n", argv[0], argv[1]);
+		return 1;
+	}
+	serve(sock, &reply);
+	if (send(sock, &reply, sizeof(reply), MSG_NOSIGNAL) != sizeof(reply)) {
+		perror("cohbuf_peer: send");
+		return 1;
+	}
+	close(sock);
+	return 0;
+}

@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers shared by the cohbuf selftests: allocation, patterns, debugfs and
+ * sysfs readers, pagemap lookup and fd passing. See cohbuf_test.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "cohbuf_test.h"
+
+size_t page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+uint64_t page_align(uint64_t size)
+{
+	uint64_t mask = page_size() - 1;
+
+	return (size + mask) & ~mask;
+}
+
+int cohbuf_open(void)
+{
+	int fd = open(COHBUF_DEV, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int cohbuf_alloc_req(int dev, struct cohbuf_alloc *req)
+{
+	return ioctl(dev, COHBUF_IOCTL_ALLOC, req) ? -errno : 0;
+}
+
+int cohbuf_alloc(int dev, uint64_t size, uint32_t fd_flags)
+{
+	struct cohbuf_alloc req = {
+		.size = size,
+		.fd_flags = fd_flags,
+		.fd = -1,
+	};
+	int ret = cohbuf_alloc_req(dev, &req);
+
+	return ret ? ret : req.fd;
+}
+
+void *cohbuf_map(int fd, size_t len, int prot, off_t offset)
+{
+	return mmap(NULL, len, prot, MAP_SHARED, fd, offset);
+}
+
+static uint64_t pattern_word(uint64_t off, uint32_t seed)
+{
+	uint64_t x = (off >> 3) + ((uint64_t)seed << 40) + seed;
+
+	/* splitmix64 finaliser: every word differs, and no word is zero-ish */
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return (x ^ (x >> 31)) | 1;
+}
+
+void pattern_fill(void *p, size_t len, uint64_t off, uint32_t seed)
+{
+	uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = pattern_word(off + i * 8, seed);
+}
+
+ssize_t pattern_check(const void *p, size_t len, uint64_t off, uint32_t seed)
+{
+	const uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i] != pattern_word(off + i * 8, seed))
+			return (ssize_t)(i * 8);
+	return -1;
+}
+
+ssize_t bytes_check(const void *p, size_t len, uint8_t byte)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i] != byte)
+			return (ssize_t)i;
+	return -1;
+}
+
+int fd_ino(int fd, uint64_t *ino)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	*ino = st.st_ino;
+	return 0;
+}
+
+/* Reads a whole (small) pseudo file into a NUL-terminated malloc'ed buffer. */
+static int read_file(const char *path, char **out)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+	int fd;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(buf);
+		return -errno;
+	}
+	for (;;) {
+		if (len + 1 >= cap) {
+			char *bigger = realloc(buf, cap * 2);
+
+			if (!bigger) {
+				n = -1;
+				errno = ENOMEM;
+				break;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	if (n < 0) {
+		int err = errno;
+
+		close(fd);
+		free(buf);
+		return -err;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+static int read_u64(const char *path, uint64_t *val)
+{
+	char *text, *end;
+	int ret;
+
+	ret = read_file(path, &text);
+	if (ret)
+		return ret;
+	errno = 0;
+	*val = strtoull(text, &end, 0);
+	if (errno || end == text || (*end != '\n' && *end != '\0'))
+		ret = -EINVAL;
+	free(text);
+	return ret;
+}
+
+/* debugfs is mounted by the test bed; mount it if it is not. */
+static int debugfs_ready(void)
+{
+	if (!access("/sys/kernel/debug/dma_buf", F_OK))
+		return 0;
+	if (mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) &&
+	    errno != EBUSY)
+		return -errno;
+	return access("/sys/kernel/debug/dma_buf", F_OK) ? -errno : 0;
+}
+
+int cohbuf_live(struct cohbuf_live *live)
+{
+	int ret = debugfs_ready();
+
+	if (!ret)
+		ret = read_u64(COHBUF_DEBUGFS "/live_buffers", &live->buffers);
+	if (!ret)
+		ret = read_u64(COHBUF_DEBUGFS "/live_bytes", &live->bytes);
+	return ret;
+}
+
+int cohbuf_row(uint64_t ino, struct cohbuf_row *row)
+{
+	char *text, *line, *save = NULL;
+	int ret;
+
+	ret = debugfs_ready();
+	if (ret)
+		return ret;
+	ret = read_file(COHBUF_DEBUGFS "/buffers", &text);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct cohbuf_row r;
+		unsigned long long i, s, c, a, m;
+		long long pid;
+
+		if (sscanf(line, "%llu %llu %llu %lld %31s %llu %llu",
+			   &i, &s, &c, &pid, r.comm, &a, &m) != 7)
+			continue;	/* the "ino ..." header */
+		if (i != ino)
+			continue;
+		r.ino = i;
+		r.size = s;
+		r.chunks = c;
+		r.pid = pid;
+		r.attachments = a;
+		r.mappings = m;
+		*row = r;
+		ret = 0;
+		break;
+	}
+	free(text);
+	return ret;
+}
+
+/*
+ * bufinfo (drivers/dma-buf/dma-buf.c, dma_buf_debug_show) prints per buffer:
+ *   size flags mode count exp_name ino name
+ *   <resv fences>
+ *   \tAttached Devices:
+ *   \t<dev_name>           one per attachment
+ *   Total N devices attached
+ */
+int bufinfo_attachments(uint64_t ino, const char *dev_name, int *named)
+{
+	char *text, *line, *save = NULL;
+	bool ours = false, devices = false;
+	int ret, count = 0;
+
+	ret = debugfs_ready();
+	if (ret)
+		return ret;
+	ret = read_file(DMABUF_BUFINFO, &text);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	*named = 0;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long size, count_ref, i;
+		unsigned int flags, mode;
+		char exp_name[64];
+
+		if (!ours) {
+			if (sscanf(line, "%llu %x %x %llu %63s %llu",
+				   &size, &flags, &mode, &count_ref, exp_name,
+				   &i) == 6 && i == ino &&
+			    !strcmp(exp_name, "cohbuf"))
+				ours = true;
+			continue;
+		}
+		if (!devices) {
+			if (!strcmp(line, "\tAttached Devices:"))
+				devices = true;
+			continue;
+		}
+		if (line[0] != '\t') {	/* "Total N devices attached" */
+			ret = count;
+			break;
+		}
+		if (!strcmp(line + 1, dev_name))
+			(*named)++;
+		count++;
+	}
+	free(text);
+	return ret;
+}
+
+static void param_path(char *path, size_t len, const char *module,
+		       const char *name)
+{
+	snprintf(path, len, "/sys/module/%s/parameters/%s", module, name);
+}
+
+int module_param_get(const char *module, const char *name, uint64_t *val)
+{
+	char path[PATH_MAX];
+
+	param_path(path, sizeof(path), module, name);
+	return read_u64(path, val);
+}
+
+int module_param_set(const char *module, const char *name, uint64_t val)
+{
+	char path[PATH_MAX], text[32];
+	int fd, len, ret = 0;
+
+	param_path(path, sizeof(path), module, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(text, sizeof(text), "%llu\n", (unsigned long long)val);
+	if (write(fd, text, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int fdinfo_field(int fd, const char *key, char *val, size_t len)
+{
+	char path[64], *text, *line, *save = NULL;
+	size_t klen = strlen(key);
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	ret = read_file(path, &text);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, key, klen) || line[klen] != ':')
+			continue;
+		line += klen + 1;
+		while (*line == '\t' || *line == ' ')
+			line++;
+		snprintf(val, len, "%s", line);
+		ret = 0;
+		break;
+	}
+	free(text);
+	return ret;
+}
+
+int pagemap_pfn(const void *addr, uint64_t *pfn)
+{
+	uint64_t entry;
+	off_t off = (uintptr_t)addr / page_size() * sizeof(entry);
+	int fd, ret = 0;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, &entry, sizeof(entry), off) != sizeof(entry))
+		ret = errno ? -errno : -EIO;
+	close(fd);
+	if (ret)
+		return ret;
+	if (!(entry >> 63))		/* bit 63: present */
+		return -ENODATA;
+	*pfn = entry & ((1ULL << 55) - 1);	/* bits 0-54 */
+	return 0;
+}
+
+int send_fd(int sock, int fd, const void *data, size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg;
+
+	memset(&control, 0, sizeof(control));
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)len)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+int recv_fd(int sock, int *fd, void *data, size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = data, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cmsg;
+	ssize_t n;
+
+	n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return -errno;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (!cmsg || cmsg->cmsg_level != SOL_SOCKET ||
+	    cmsg->cmsg_type != SCM_RIGHTS ||
+	    cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EBADMSG;
+	memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+	if ((size_t)n != len || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		close(*fd);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int exe_sibling(const char *name, char *path, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return -errno;
+	exe[n] = '\0';
+	if ((size_t)snprintf(path, len, "%s/%s", dirname(exe), name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the cohbuf selftests and their peer program.
+ *
+ * Nothing here uses the kselftest harness: every helper returns 0 (or a
+ * value) on success and a negative errno on failure, and the tests turn
+ * that into ASSERT_* / EXPECT_*. That keeps the harness, which defines
+ * global symbols, in exactly one translation unit per test binary.
+ */
+#ifndef COHBUF_TEST_H
+#define COHBUF_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cohbuf.h"
+
+#define COHBUF_DEV		"/dev/cohbuf"
+#define COHBUF_DEBUGFS		"/sys/kernel/debug/cohbuf"
+#define COHBUF_SYSFS		"/sys/module/cohbuf"
+#define DMABUF_BUFINFO		"/sys/kernel/debug/dma_buf/bufinfo"
+
+#define SZ_4K			(4096ULL)
+#define SZ_1M			(1024ULL * 1024)
+#define SZ_4M			(4 * SZ_1M)
+#define SZ_64M			(64 * SZ_1M)
+
+size_t page_size(void);
+uint64_t page_align(uint64_t size);
+
+/* Opens /dev/cohbuf (O_RDWR | O_CLOEXEC): fd, or -errno. */
+int cohbuf_open(void);
+/* COHBUF_IOCTL_ALLOC with a caller-built request: 0, or -errno. */
+int cohbuf_alloc_req(int dev, struct cohbuf_alloc *req);
+/* Allocates @size bytes with @fd_flags: the dma-buf fd, or -errno. */
+int cohbuf_alloc(int dev, uint64_t size, uint32_t fd_flags);
+/* Maps @len bytes of @fd at @offset, MAP_SHARED: the address or MAP_FAILED. */
+void *cohbuf_map(int fd, size_t len, int prot, off_t offset);
+
+/*
+ * A position-dependent pattern: the 64-bit word at byte offset @off of a
+ * buffer depends on @off and @seed, so a window mapped at an offset can be
+ * checked against the same pattern. @off and @len are multiples of 8.
+ */
+void pattern_fill(void *p, size_t len, uint64_t off, uint32_t seed);
+/* Offset (relative to @p) of the first wrong byte, or -1 if all match. */
+ssize_t pattern_check(const void *p, size_t len, uint64_t off, uint32_t seed);
+/* Offset of the first byte that is not @byte, or -1. */
+ssize_t bytes_check(const void *p, size_t len, uint8_t byte);
+
+/* st_ino of an fd: 0, or -errno. */
+int fd_ino(int fd, uint64_t *ino);
+
+/* debugfs live_buffers and live_bytes */
+struct cohbuf_live {
+	uint64_t buffers;
+	uint64_t bytes;
+};
+
+/* Reads both counters (mounting debugfs if needed): 0, or -errno. */
+int cohbuf_live(struct cohbuf_live *live);
+
+/* One line of debugfs cohbuf/buffers: ino size chunks pid comm attachments mappings */
+struct cohbuf_row {
+	uint64_t ino;
+	uint64_t size;
+	uint64_t chunks;
+	int64_t pid;
+	char comm[32];
+	uint64_t attachments;
+	uint64_t mappings;
+};
+
+/* The row of buffer @ino: 0, -ENOENT if it is not listed, or -errno. */
+int cohbuf_row(uint64_t ino, struct cohbuf_row *row);
+
+/*
+ * Devices attached to dma-buf @ino in dma_buf/bufinfo: returns how many are
+ * attached and stores in @named how many of them are called @dev_name;
+ * -ENOENT if the buffer is not listed, or -errno.
+ */
+int bufinfo_attachments(uint64_t ino, const char *dev_name, int *named);
+
+/* Module parameters under /sys/module/<module>/parameters. */
+int module_param_get(const char *module, const char *name, uint64_t *val);
+int module_param_set(const char *module, const char *name, uint64_t val);
+
+/* The value of "@key:" in /proc/self/fdinfo/<fd>: 0, -ENOENT, or -errno. */
+int fdinfo_field(int fd, const char *key, char *val, size_t len);
+
+/* Frame number behind @addr from /proc/self/pagemap: 0, -ENODATA if not present. */
+int pagemap_pfn(const void *addr, uint64_t *pfn);
+
+/* SCM_RIGHTS: sends @fd with @len bytes of @data; receives them. 0, or -errno. */
+int send_fd(int sock, int fd, const void *data, size_t len);
+int recv_fd(int sock, int *fd, void *data, size_t len);
+
+/* Path of @name in the directory of the running executable: 0, or -errno. */
+int exe_sibling(const char *name, char *path, size_t len);
+
+/* The program cohbuf_share execs, and what it says back. */
+#define COHBUF_PEER		"cohbuf_peer"
+
+struct peer_request {
+	uint64_t size;		/* expected lseek(SEEK_END) of the fd */
+	uint32_t seed_in;	/* pattern the parent wrote */
+	uint32_t seed_out;	/* pattern the peer writes back */
+};
+
+struct peer_reply {
+	int32_t err;		/* 0, or the errno of the failed step */
+	int32_t pad;
+	int64_t bad_offset;	/* first byte not matching seed_in, or -1 */
+	uint64_t size;		/* lseek(SEEK_END) seen by the peer */
+	uint64_t ino;
+	uint64_t pfn_first;
+	uint64_t pfn_last;
+	char step[64];		/* what failed, for the log */
+};
+
+#endif /* COHBUF_TEST_H */
