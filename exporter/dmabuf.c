@@ -148,35 +148,37 @@ static void cohbuf_dmabuf_unmap(struct dma_buf_attachment *attach,
 }
 
 /*
- * Make the devices' writes visible to the CPU: sync every mapped attachment,
- * in the direction it was mapped with (the DMA API wants them to match).
+ * Sync every mapped attachment, in the direction it was mapped with (the
+ * DMA API wants them to match): for the CPU before it accesses the buffer,
+ * for the devices after.
  */
+static void cohbuf_dmabuf_sync(struct cohbuf_buffer *buf, bool for_cpu)
+{
+	struct cohbuf_attachment *a;
+
+	mutex_lock(&buf->lock);
+	list_for_each_entry(a, &buf->attachments, node) {
+		if (!a->mapped)
+			continue;
+		if (for_cpu)
+			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
+		else
+			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
+	}
+	mutex_unlock(&buf->lock);
+}
+
 static int cohbuf_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 					  enum dma_data_direction dir)
 {
-	struct cohbuf_buffer *buf = dmabuf->priv;
-	struct cohbuf_attachment *a;
-
-	mutex_lock(&buf->lock);
-	list_for_each_entry(a, &buf->attachments, node)
-		if (a->mapped)
-			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
-	mutex_unlock(&buf->lock);
+	cohbuf_dmabuf_sync(dmabuf->priv, true);
 	return 0;
 }
 
-/* Hand the CPU's writes back to the devices. */
 static int cohbuf_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 					enum dma_data_direction dir)
 {
-	struct cohbuf_buffer *buf = dmabuf->priv;
-	struct cohbuf_attachment *a;
-
-	mutex_lock(&buf->lock);
-	list_for_each_entry(a, &buf->attachments, node)
-		if (a->mapped)
-			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
-	mutex_unlock(&buf->lock);
+	cohbuf_dmabuf_sync(dmabuf->priv, false);
 	return 0;
 }
 
