@@ -14,7 +14,7 @@ OBJ_DIR := $(BUILD_DIR)/$(KERNELRELEASE)
 KSOURCES := Kbuild $(wildcard compat/*.h compat/*.sh compat/probes/*.c \
 	exporter/Kbuild exporter/*.[ch] importer/Kbuild importer/*.[ch] uapi/*.h)
 
-.PHONY: all modules clean help
+.PHONY: all modules clean help deps selftests tools check demo checkpatch
 
 all: modules
 
@@ -29,10 +29,40 @@ modules:
 	done
 	$(MAKE) -C $(KDIR) M=$(OBJ_DIR) modules
 
+deps:
+	@scripts/deps
+
+# The kselftest harness and checkpatch come from Debian's linux-source-6.12,
+# extracted into a cache outside the repository by scripts/linux-source.
+selftests: deps
+	@$(MAKE) --no-print-directory -C selftests O=$(BUILD_DIR)/selftests \
+		KSFT_INC=$$(scripts/linux-source)/tools/testing/selftests
+
+tools:
+	@$(MAKE) --no-print-directory -C tools O=$(BUILD_DIR)/tools
+
+checkpatch: deps
+	@perl $$(scripts/linux-source)/scripts/checkpatch.pl --strict --no-tree \
+		--terse --show-types -f $(filter-out Kbuild %/Kbuild %.sh,$(KSOURCES))
+
+check:
+	@scripts/check
+
+demo: deps
+	@$(MAKE) --no-print-directory tools
+	@scripts/vm-run --kernel 6.12 -- tools/demo/run $(BUILD_DIR)/tools
+
 clean:
 	rm -rf $(BUILD_DIR)
 
 help:
 	@echo 'cohbuf targets:'
 	@echo '  make [KERNELRELEASE=<release>]  build the modules into build/<release>/'
-	@echo '  make clean                      remove build/'
+	@echo '                                  (W=1, C=1|2 and CHECK= pass through)'
+	@echo '  make demo      two processes share one buffer, in a 6.12 guest'
+	@echo '  make check     builds, checkpatch and every selftest on 6.1 and 6.12'
+	@echo '  make selftests build the selftests into build/selftests/'
+	@echo '  make tools     build the user-space tools into build/tools/'
+	@echo '  make checkpatch  checkpatch.pl --strict on the kernel and uapi sources'
+	@echo '  make deps      install the Debian packages cohbuf needs (as root)'
+	@echo '  make clean     remove build/'
