@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * cohbuf_importer: a test importer for any dma-buf.
+ *
+ * /dev/cohbuf_importer imports a dma-buf the way a device driver does
+ * (dma_buf_get, dma_buf_attach, dma_buf_map_attachment) against its own
+ * platform device, and lets user space check what the device sees: CPU
+ * access through the importer's kernel mapping, and the DMA address of
+ * any byte. Handles belong to the open file: closing it detaches every
+ * buffer that file attached.
+ *
+ * Every ioctl returns 0 on success, or -1 with errno set. These hold for
+ * all of them:
+ *
+ * EFAULT
+ *	The argument pointer is not valid.
+ * ENOTTY
+ *	The ioctl number is not one of cohbuf_importer's.
+ */
+#ifndef _UAPI_COHBUF_IMPORTER_H
+#define _UAPI_COHBUF_IMPORTER_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* 0xCC 0x40-0x4F is free in Documentation/userspace-api/ioctl/ioctl-number.rst. */
+#define COHBUF_IMP_IOCTL_MAGIC		0xCC
+
+/* No attach flags are defined yet: every bit of cohbuf_imp_attach.flags is rejected. */
+#define COHBUF_IMP_ATTACH_VALID_FLAGS	0x0U
+
+/**
+ * struct cohbuf_imp_attach - argument of %COHBUF_IMP_IOCTL_ATTACH
+ * @fd:		in: a dma-buf file descriptor, from any exporter.
+ * @flags:	in: a subset of %COHBUF_IMP_ATTACH_VALID_FLAGS (EINVAL
+ *		otherwise).
+ * @handle:	out: the attachment's handle, never 0. Valid on this open
+ *		file only. Ignored on input.
+ * @nents:	out: the number of DMA segments of the mapped buffer, as the
+ *		importer's device sees it. Ignored on input.
+ * @size:	out: the size of the dma-buf in bytes. Ignored on input.
+ * @reserved:	must be zero (EINVAL otherwise); room for later extensions.
+ */
+struct cohbuf_imp_attach {
+	__s32 fd;
+	__u32 flags;
+	__u32 handle;
+	__u32 nents;
+	__u64 size;
+	__u64 reserved[2];
+};
+
+/**
+ * struct cohbuf_imp_detach - argument of %COHBUF_IMP_IOCTL_DETACH
+ * @handle:	in: a handle from %COHBUF_IMP_IOCTL_ATTACH on this open file.
+ * @pad:	must be zero (EINVAL otherwise).
+ */
+struct cohbuf_imp_detach {
+	__u32 handle;
+	__u32 pad;
+};
+
+/**
+ * struct cohbuf_imp_access - argument of %COHBUF_IMP_IOCTL_FILL and
+ * %COHBUF_IMP_IOCTL_CRC32
+ * @handle:	in: a handle from %COHBUF_IMP_IOCTL_ATTACH on this open file.
+ * @pattern:	in: for FILL, the 32-bit value stored, in native byte order,
+ *		into every 32-bit word of the range. Ignored by CRC32.
+ * @offset:	in: start of the range in bytes; a multiple of 4.
+ * @length:	in: length of the range in bytes; a multiple of 4, possibly 0.
+ *		The range must lie inside the buffer.
+ * @crc32:	out (CRC32 only): the zlib-compatible CRC-32 of the range, the
+ *		value of zlib's crc32(0, data, length). Ignored on input; FILL
+ *		leaves it untouched.
+ * @pad:	must be zero (EINVAL otherwise).
+ */
+struct cohbuf_imp_access {
+	__u32 handle;
+	__u32 pattern;
+	__u64 offset;
+	__u64 length;
+	__u32 crc32;
+	__u32 pad;
+};
+
+/**
+ * struct cohbuf_imp_dma_addr - argument of %COHBUF_IMP_IOCTL_DMA_ADDR
+ * @handle:	in: a handle from %COHBUF_IMP_IOCTL_ATTACH on this open file.
+ * @pad:	must be zero (EINVAL otherwise).
+ * @offset:	in: a byte offset inside the buffer.
+ * @dma_addr:	out: the DMA address at which the importer's device sees the
+ *		byte at @offset. Ignored on input.
+ */
+struct cohbuf_imp_dma_addr {
+	__u32 handle;
+	__u32 pad;
+	__u64 offset;
+	__u64 dma_addr;
+};
+
+/**
+ * DOC: COHBUF_IMP_IOCTL_ATTACH
+ *
+ * Imports the dma-buf @fd: takes a reference to it (dma_buf_get), attaches
+ * the importer's device to it, maps it for DMA in both directions and maps
+ * it into the kernel (vmap). Returns a new handle in &cohbuf_imp_attach.handle.
+ * The attachment keeps the buffer alive until it is detached, even after
+ * every fd and user mapping of it is gone.
+ *
+ * EINVAL
+ *	@flags holds an unknown bit or @reserved is not zero; @fd is not a
+ *	dma-buf; or the exporter cannot map the buffer into the kernel.
+ * EBADF
+ *	@fd is not an open file descriptor.
+ * ENOMEM
+ *	Out of memory.
+ *
+ * Any other errno is the exporter's refusal to attach or map the buffer
+ * for the importer's device (for example ERANGE from cohbuf when the
+ * importer's DMA mask cannot reach the memory).
+ */
+#define COHBUF_IMP_IOCTL_ATTACH \
+	_IOWR(COHBUF_IMP_IOCTL_MAGIC, 0x40, struct cohbuf_imp_attach)
+
+/**
+ * DOC: COHBUF_IMP_IOCTL_DETACH
+ *
+ * Undoes %COHBUF_IMP_IOCTL_ATTACH, in reverse order, and drops the
+ * reference to the buffer. The handle is invalid afterwards.
+ *
+ * EINVAL
+ *	@pad is not zero.
+ * ENOENT
+ *	@handle is not attached on this open file.
+ */
+#define COHBUF_IMP_IOCTL_DETACH \
+	_IOW(COHBUF_IMP_IOCTL_MAGIC, 0x41, struct cohbuf_imp_detach)
+
+/**
+ * DOC: COHBUF_IMP_IOCTL_FILL
+ *
+ * Stores @pattern into every 32-bit word of [@offset, @offset + @length)
+ * through the importer's kernel mapping, between dma_buf_begin_cpu_access()
+ * and dma_buf_end_cpu_access().
+ *
+ * EINVAL
+ *	@offset or @length is not a multiple of 4, the range does not lie
+ *	inside the buffer (including when @offset + @length overflows), or
+ *	@pad is not zero.
+ * ENOENT
+ *	@handle is not attached on this open file.
+ * EACCES
+ *	The dma-buf was exported read-only (its fds are O_RDONLY).
+ *
+ * Any other errno is the exporter's, from begin or end of CPU access.
+ */
+#define COHBUF_IMP_IOCTL_FILL \
+	_IOW(COHBUF_IMP_IOCTL_MAGIC, 0x42, struct cohbuf_imp_access)
+
+/**
+ * DOC: COHBUF_IMP_IOCTL_CRC32
+ *
+ * Computes the zlib-compatible CRC-32 of [@offset, @offset + @length),
+ * read through the importer's kernel mapping between
+ * dma_buf_begin_cpu_access() and dma_buf_end_cpu_access(), and returns it
+ * in &cohbuf_imp_access.crc32.
+ *
+ * EINVAL
+ *	As for %COHBUF_IMP_IOCTL_FILL.
+ * ENOENT
+ *	@handle is not attached on this open file.
+ * ENOMEM
+ *	Out of memory (only for buffers in I/O memory, read through a bounce
+ *	buffer).
+ *
+ * Any other errno is the exporter's, from begin or end of CPU access.
+ */
+#define COHBUF_IMP_IOCTL_CRC32 \
+	_IOWR(COHBUF_IMP_IOCTL_MAGIC, 0x43, struct cohbuf_imp_access)
+
+/**
+ * DOC: COHBUF_IMP_IOCTL_DMA_ADDR
+ *
+ * Returns in &cohbuf_imp_dma_addr.dma_addr the DMA address at which the
+ * importer's device sees the byte at @offset, found by walking the DMA
+ * segments of the mapped buffer. Without an IOMMU, and with a DMA mask
+ * wide enough that nothing is bounced, it is the physical address.
+ *
+ * EPERM
+ *	The caller lacks CAP_SYS_ADMIN: DMA addresses reveal physical
+ *	memory layout. Checked before anything else.
+ * EINVAL
+ *	@offset is not inside the buffer (or beyond the mapped segments), or
+ *	@pad is not zero.
+ * ENOENT
+ *	@handle is not attached on this open file.
+ */
+#define COHBUF_IMP_IOCTL_DMA_ADDR \
+	_IOWR(COHBUF_IMP_IOCTL_MAGIC, 0x44, struct cohbuf_imp_dma_addr)
+
+#endif /* _UAPI_COHBUF_IMPORTER_H */
