@@ -8,6 +8,11 @@
 #ifndef COHBUF_COMPAT_H
 #define COHBUF_COMPAT_H
 
+#include <linux/device.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/errno.h>
+#include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 
@@ -41,6 +46,49 @@ static inline vm_fault_t cohbuf_vmf_insert_mixed(struct vm_area_struct *vma,
 	return vmf_insert_mixed(vma, addr, __pfn_to_pfn_t(pfn, 0));
 #else
 	return vmf_insert_mixed(vma, addr, pfn);
+#endif
+}
+
+/*
+ * Map a whole dma-buf into the kernel, for an importer that holds no lock.
+ * 6.2 made dma_buf_vmap() require the buffer's reservation lock and added
+ * dma_buf_vmap_unlocked(), which takes it; before that, dma_buf_vmap()
+ * locked by itself and the _unlocked variants did not exist.
+ */
+static inline int cohbuf_dma_buf_vmap(struct dma_buf *dmabuf,
+				      struct iosys_map *map)
+{
+#ifdef COHBUF_HAVE_DMA_BUF_VMAP_UNLOCKED
+	return dma_buf_vmap_unlocked(dmabuf, map);
+#else
+	return dma_buf_vmap(dmabuf, map);
+#endif
+}
+
+static inline void cohbuf_dma_buf_vunmap(struct dma_buf *dmabuf,
+					 struct iosys_map *map)
+{
+#ifdef COHBUF_HAVE_DMA_BUF_VMAP_UNLOCKED
+	dma_buf_vunmap_unlocked(dmabuf, map);
+#else
+	dma_buf_vunmap(dmabuf, map);
+#endif
+}
+
+/*
+ * dma_set_max_seg_size() returned -EIO without dma_parms until 6.12, which
+ * made it void and WARN instead. Check first, so neither can happen.
+ */
+static inline int cohbuf_dma_set_max_seg_size(struct device *dev,
+					      unsigned int size)
+{
+	if (!dev->dma_parms)
+		return -EIO;
+#ifdef COHBUF_HAVE_DMA_SET_MAX_SEG_SIZE_INT
+	return dma_set_max_seg_size(dev, size);
+#else
+	dma_set_max_seg_size(dev, size);
+	return 0;
 #endif
 }
 

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Importing a dma-buf the way a device driver does, tearing it down in
+ * reverse, and the handle table of each open file.
+ *
+ *   dma_buf_get -> dma_buf_attach -> dma_buf_map_attachment_unlocked -> vmap
+ *
+ * The attachment never looks at the pages of the exporter's sg_table
+ * (a debug kernel mangles them): only at its DMA addresses and lengths.
+ */
+#include <linux/dma-buf.h>
+#include <linux/dma-direction.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/lockdep.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include <cohbuf_importer.h>
+
+#include "importer.h"
+#include "cohbuf_compat.h"
+
+/*
+ * Map for both directions: the importer's device both reads and writes,
+ * and a bidirectional mapping accepts CPU syncs in any direction.
+ */
+#define COHBUF_IMP_DMA_DIR	DMA_BIDIRECTIONAL
+
+static struct cohbuf_imp_attachment *
+cohbuf_imp_import(struct cohbuf_imp_device *idev, int fd)
+{
+	struct cohbuf_imp_attachment *a;
+	int ret;
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return ERR_PTR(-ENOMEM);
+
+	a->dmabuf = dma_buf_get(fd);
+	if (IS_ERR(a->dmabuf)) {
+		ret = PTR_ERR(a->dmabuf);
+		goto free_attachment;
+	}
+	a->attach = dma_buf_attach(a->dmabuf, &idev->pdev->dev);
+	if (IS_ERR(a->attach)) {
+		ret = PTR_ERR(a->attach);
+		goto put_dmabuf;
+	}
+	a->sgt = dma_buf_map_attachment_unlocked(a->attach, COHBUF_IMP_DMA_DIR);
+	if (IS_ERR(a->sgt)) {
+		ret = PTR_ERR(a->sgt);
+		goto detach;
+	}
+	ret = cohbuf_dma_buf_vmap(a->dmabuf, &a->map);
+	if (ret)
+		goto unmap;
+
+	a->nents = a->sgt->nents;
+	a->writable = a->dmabuf->file->f_mode & FMODE_WRITE;
+	atomic_inc(&idev->nr_attachments);
+	return a;
+
+unmap:
+	dma_buf_unmap_attachment_unlocked(a->attach, a->sgt, COHBUF_IMP_DMA_DIR);
+detach:
+	dma_buf_detach(a->dmabuf, a->attach);
+put_dmabuf:
+	dma_buf_put(a->dmabuf);
+free_attachment:
+	kfree(a);
+	return ERR_PTR(ret);
+}
+
+/* Undo cohbuf_imp_import(), in reverse; may free the buffer. */
+static void cohbuf_imp_teardown(struct cohbuf_imp_device *idev,
+				struct cohbuf_imp_attachment *a)
+{
+	cohbuf_dma_buf_vunmap(a->dmabuf, &a->map);
+	dma_buf_unmap_attachment_unlocked(a->attach, a->sgt, COHBUF_IMP_DMA_DIR);
+	dma_buf_detach(a->dmabuf, a->attach);
+	dma_buf_put(a->dmabuf);
+	kfree(a);
+	atomic_dec(&idev->nr_attachments);
+}
+
+/**
+ * cohbuf_imp_file_create() - state of a new open file
+ * @idev: the device
+ *
+ * Return: the file state, or NULL when out of memory.
+ */
+struct cohbuf_imp_file *cohbuf_imp_file_create(struct cohbuf_imp_device *idev)
+{
+	struct cohbuf_imp_file *file;
+
+	file = kzalloc(sizeof(*file), GFP_KERNEL);
+	if (!file)
+		return NULL;
+	file->idev = idev;
+	mutex_init(&file->lock);
+	xa_init_flags(&file->handles, XA_FLAGS_ALLOC1);
+	return file;
+}
+
+/**
+ * cohbuf_imp_file_destroy() - detach everything the file attached, free it
+ * @file: the file state; its file is being released, so no ioctl runs
+ */
+void cohbuf_imp_file_destroy(struct cohbuf_imp_file *file)
+{
+	struct cohbuf_imp_attachment *a;
+	unsigned long handle;
+
+	xa_for_each(&file->handles, handle, a)
+		cohbuf_imp_teardown(file->idev, a);
+	xa_destroy(&file->handles);
+	mutex_destroy(&file->lock);
+	kfree(file);
+}
+
+/**
+ * cohbuf_imp_lookup() - the attachment behind a handle
+ * @file: the file state; the caller holds its lock, and may use the
+ *	attachment until it drops it
+ * @handle: from COHBUF_IMP_IOCTL_ATTACH on this file
+ *
+ * Return: the attachment, or NULL if @handle is not attached.
+ */
+struct cohbuf_imp_attachment *cohbuf_imp_lookup(struct cohbuf_imp_file *file,
+						u32 handle)
+{
+	lockdep_assert_held(&file->lock);
+	return xa_load(&file->handles, handle);
+}
+
+/*
+ * Publish @a under a new handle and report it. The copy to user space is
+ * done before the lock is dropped, so if it fails no other thread has seen
+ * the handle and the attachment can be taken back.
+ */
+static int cohbuf_imp_publish(struct cohbuf_imp_file *file,
+			      struct cohbuf_imp_attachment *a,
+			      struct cohbuf_imp_attach *arg,
+			      struct cohbuf_imp_attach __user *uarg)
+{
+	u32 handle;
+	int ret;
+
+	mutex_lock(&file->lock);
+	ret = xa_alloc(&file->handles, &handle, a, xa_limit_32b, GFP_KERNEL);
+	if (ret)
+		goto unlock;
+	arg->handle = handle;
+	arg->nents = a->nents;
+	arg->size = a->dmabuf->size;
+	if (copy_to_user(uarg, arg, sizeof(*arg))) {
+		xa_erase(&file->handles, handle);
+		ret = -EFAULT;
+	}
+unlock:
+	mutex_unlock(&file->lock);
+	return ret;
+}
+
+long cohbuf_imp_ioctl_attach(struct cohbuf_imp_file *file,
+			     struct cohbuf_imp_attach __user *uarg)
+{
+	struct cohbuf_imp_attachment *a;
+	struct cohbuf_imp_attach arg;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags & ~COHBUF_IMP_ATTACH_VALID_FLAGS)
+		return -EINVAL;
+	if (memchr_inv(arg.reserved, 0, sizeof(arg.reserved)))
+		return -EINVAL;
+
+	a = cohbuf_imp_import(file->idev, arg.fd);
+	if (IS_ERR(a))
+		return PTR_ERR(a);
+	ret = cohbuf_imp_publish(file, a, &arg, uarg);
+	if (ret)
+		cohbuf_imp_teardown(file->idev, a);
+	return ret;
+}
+
+long cohbuf_imp_ioctl_detach(struct cohbuf_imp_file *file,
+			     struct cohbuf_imp_detach __user *uarg)
+{
+	struct cohbuf_imp_attachment *a;
+	struct cohbuf_imp_detach arg;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.pad)
+		return -EINVAL;
+
+	mutex_lock(&file->lock);
+	a = xa_erase(&file->handles, arg.handle);
+	mutex_unlock(&file->lock);
+	if (!a)
+		return -ENOENT;
+	cohbuf_imp_teardown(file->idev, a);
+	return 0;
+}

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cohbuf_importer: imports any dma-buf like a device driver, so that tests
+ * can check what a device sees.
+ *
+ * A platform device is the importing device: it has a DMA mask and
+ * dma_parms, which the module parameters set to emulate a real device's
+ * constraints. The misc device /dev/cohbuf_importer carries the ioctls;
+ * each open file has its own handles. This file holds the devices, the
+ * module parameters and the ioctl dispatch.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/build_bug.h>
+#include <linux/dma-mapping.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/platform_device.h>
+#include <linux/sizes.h>
+
+#include <cohbuf_importer.h>
+
+#include "importer.h"
+#include "cohbuf_compat.h"
+
+/* The uapi layout is ABI: the same on 32- and 64-bit user space. */
+static_assert(sizeof(struct cohbuf_imp_attach) == 40);
+static_assert(offsetof(struct cohbuf_imp_attach, size) == 16);
+static_assert(sizeof(struct cohbuf_imp_detach) == 8);
+static_assert(sizeof(struct cohbuf_imp_access) == 32);
+static_assert(offsetof(struct cohbuf_imp_access, crc32) == 24);
+static_assert(sizeof(struct cohbuf_imp_dma_addr) == 24);
+
+static unsigned int cohbuf_imp_dma_bits = 64;
+module_param_named(dma_bits, cohbuf_imp_dma_bits, uint, 0444);
+MODULE_PARM_DESC(dma_bits,
+		 "Width of the importing device's DMA mask in bits, 1 to 64 (default 64)");
+
+static unsigned int cohbuf_imp_max_seg_size = SZ_4M;
+
+static struct cohbuf_imp_device cohbuf_imp_dev;
+
+/*
+ * Runs under kernel_param_lock(THIS_MODULE), at load and on every sysfs
+ * write. Once the device exists, the new size applies to it at once, and
+ * so to every later attach.
+ */
+static int cohbuf_imp_max_seg_size_set(const char *val,
+				       const struct kernel_param *kp)
+{
+	struct platform_device *pdev = cohbuf_imp_dev.pdev;
+	unsigned int size;
+	int ret;
+
+	ret = kstrtouint(val, 0, &size);
+	if (ret)
+		return ret;
+	if (size < PAGE_SIZE)
+		return -EINVAL;
+	if (pdev) {
+		ret = cohbuf_dma_set_max_seg_size(&pdev->dev, size);
+		if (ret)
+			return ret;
+	}
+	*(unsigned int *)kp->arg = size;
+	return 0;
+}
+
+static const struct kernel_param_ops cohbuf_imp_max_seg_size_ops = {
+	.set = cohbuf_imp_max_seg_size_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_seg_size, &cohbuf_imp_max_seg_size_ops,
+		&cohbuf_imp_max_seg_size, 0644);
+MODULE_PARM_DESC(max_seg_size,
+		 "Longest DMA segment the importing device accepts, in bytes, at least a page; writable at run time, applies to later attaches (default 4 MiB)");
+
+static int cohbuf_imp_open(struct inode *inode, struct file *filp)
+{
+	struct cohbuf_imp_file *file;
+
+	file = cohbuf_imp_file_create(&cohbuf_imp_dev);
+	if (!file)
+		return -ENOMEM;
+	filp->private_data = file;
+	return 0;
+}
+
+/* Closing the file detaches everything it attached. */
+static int cohbuf_imp_release(struct inode *inode, struct file *filp)
+{
+	cohbuf_imp_file_destroy(filp->private_data);
+	return 0;
+}
+
+static long cohbuf_imp_ioctl(struct file *filp, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct cohbuf_imp_file *file = filp->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case COHBUF_IMP_IOCTL_ATTACH:
+		return cohbuf_imp_ioctl_attach(file, uarg);
+	case COHBUF_IMP_IOCTL_DETACH:
+		return cohbuf_imp_ioctl_detach(file, uarg);
+	case COHBUF_IMP_IOCTL_FILL:
+		return cohbuf_imp_ioctl_fill(file, uarg);
+	case COHBUF_IMP_IOCTL_CRC32:
+		return cohbuf_imp_ioctl_crc32(file, uarg);
+	case COHBUF_IMP_IOCTL_DMA_ADDR:
+		return cohbuf_imp_ioctl_dma_addr(file, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations cohbuf_imp_fops = {
+	.owner = THIS_MODULE,
+	.open = cohbuf_imp_open,
+	.release = cohbuf_imp_release,
+	.unlocked_ioctl = cohbuf_imp_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/* The importing device, with the DMA constraints the parameters ask for. */
+static struct platform_device *cohbuf_imp_pdev_create(void)
+{
+	struct platform_device *pdev;
+	int ret;
+
+	pdev = platform_device_register_simple("cohbuf_importer",
+					       PLATFORM_DEVID_NONE, NULL, 0);
+	if (IS_ERR(pdev))
+		return pdev;
+
+	/* Without this the device would be limited to 32 bits. */
+	ret = dma_coerce_mask_and_coherent(&pdev->dev,
+					   DMA_BIT_MASK(cohbuf_imp_dma_bits));
+	if (ret)
+		goto unregister;
+
+	kernel_param_lock(THIS_MODULE);
+	ret = cohbuf_dma_set_max_seg_size(&pdev->dev, cohbuf_imp_max_seg_size);
+	if (!ret)
+		cohbuf_imp_dev.pdev = pdev;
+	kernel_param_unlock(THIS_MODULE);
+	if (ret)
+		goto unregister;
+	return pdev;
+
+unregister:
+	platform_device_unregister(pdev);
+	return ERR_PTR(ret);
+}
+
+static void cohbuf_imp_pdev_destroy(void)
+{
+	struct platform_device *pdev;
+
+	kernel_param_lock(THIS_MODULE);
+	pdev = cohbuf_imp_dev.pdev;
+	cohbuf_imp_dev.pdev = NULL;
+	kernel_param_unlock(THIS_MODULE);
+	platform_device_unregister(pdev);
+}
+
+static int __init cohbuf_imp_init(void)
+{
+	struct cohbuf_imp_device *idev = &cohbuf_imp_dev;
+	struct platform_device *pdev;
+	int ret;
+
+	if (!cohbuf_imp_dma_bits || cohbuf_imp_dma_bits > 64) {
+		pr_err("dma_bits must be 1 to 64, not %u\n",
+		       cohbuf_imp_dma_bits);
+		return -EINVAL;
+	}
+	pdev = cohbuf_imp_pdev_create();
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
+
+	cohbuf_imp_debugfs_init(idev);
+
+	idev->misc.minor = MISC_DYNAMIC_MINOR;
+	idev->misc.name = "cohbuf_importer";
+	idev->misc.fops = &cohbuf_imp_fops;
+	idev->misc.parent = &pdev->dev;
+	/* Root only: the importer reads and writes any buffer it is given. */
+	idev->misc.mode = 0600;
+	ret = misc_register(&idev->misc);
+	if (ret)
+		goto remove_debugfs;
+	return 0;
+
+remove_debugfs:
+	cohbuf_imp_debugfs_exit(idev);
+	cohbuf_imp_pdev_destroy();
+	return ret;
+}
+
+/* Every open file pins the module, so no attachment is left here. */
+static void __exit cohbuf_imp_exit(void)
+{
+	struct cohbuf_imp_device *idev = &cohbuf_imp_dev;
+
+	misc_deregister(&idev->misc);
+	cohbuf_imp_debugfs_exit(idev);
+	cohbuf_imp_pdev_destroy();
+}
+
+module_init(cohbuf_imp_init);
+module_exit(cohbuf_imp_exit);
+
+MODULE_DESCRIPTION("Test importer for dma-bufs: attach, CPU access and DMA addresses");
+MODULE_AUTHOR("The cohbuf developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION("0.1.0");
+COHBUF_IMPORT_NS_DMA_BUF();
