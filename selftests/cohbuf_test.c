@@ -432,3 +432,69 @@ int exe_sibling(const char *name, char *path, size_t len)
 		return -ENAMETOOLONG;
 	return 0;
 }
+
+int imp_open(void)
+{
+	int fd = open(COHBUF_IMP_DEV, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int imp_attach(int imp, int fd, struct cohbuf_imp_attach *arg)
+{
+	memset(arg, 0, sizeof(*arg));
+	arg->fd = fd;
+	return ioctl(imp, COHBUF_IMP_IOCTL_ATTACH, arg) ? -errno : 0;
+}
+
+int imp_detach(int imp, uint32_t handle)
+{
+	struct cohbuf_imp_detach arg = { .handle = handle };
+
+	return ioctl(imp, COHBUF_IMP_IOCTL_DETACH, &arg) ? -errno : 0;
+}
+
+int imp_fill(int imp, uint32_t handle, uint64_t off, uint64_t len,
+	     uint32_t pattern)
+{
+	struct cohbuf_imp_access arg = {
+		.handle = handle,
+		.pattern = pattern,
+		.offset = off,
+		.length = len,
+	};
+
+	return ioctl(imp, COHBUF_IMP_IOCTL_FILL, &arg) ? -errno : 0;
+}
+
+int imp_crc32(int imp, uint32_t handle, uint64_t off, uint64_t len,
+	      uint32_t *crc)
+{
+	struct cohbuf_imp_access arg = {
+		.handle = handle,
+		.offset = off,
+		.length = len,
+	};
+
+	if (ioctl(imp, COHBUF_IMP_IOCTL_CRC32, &arg))
+		return -errno;
+	*crc = arg.crc32;
+	return 0;
+}
+
+int imp_dma_addr(int imp, uint32_t handle, uint64_t off, uint64_t *addr)
+{
+	struct cohbuf_imp_dma_addr arg = { .handle = handle, .offset = off };
+
+	if (ioctl(imp, COHBUF_IMP_IOCTL_DMA_ADDR, &arg))
+		return -errno;
+	*addr = arg.dma_addr;
+	return 0;
+}
+
+int imp_live(uint64_t *attachments)
+{
+	int ret = debugfs_ready();
+
+	return ret ? ret : read_u64(COHBUF_IMP_DEBUGFS "/attachments", attachments);
+}

@@ -16,11 +16,15 @@
 #include <sys/types.h>
 
 #include "cohbuf.h"
+#include "cohbuf_importer.h"
 
 #define COHBUF_DEV		"/dev/cohbuf"
 #define COHBUF_DEBUGFS		"/sys/kernel/debug/cohbuf"
 #define COHBUF_SYSFS		"/sys/module/cohbuf"
 #define DMABUF_BUFINFO		"/sys/kernel/debug/dma_buf/bufinfo"
+#define COHBUF_IMP_DEV		"/dev/cohbuf_importer"
+#define COHBUF_IMP_DEBUGFS	"/sys/kernel/debug/cohbuf_importer"
+#define COHBUF_IMP_MODULE	"cohbuf_importer"
 
 #define SZ_4K			(4096ULL)
 #define SZ_1M			(1024ULL * 1024)
@@ -99,6 +103,19 @@ int recv_fd(int sock, int *fd, void *data, size_t len);
 
 /* Path of @name in the directory of the running executable: 0, or -errno. */
 int exe_sibling(const char *name, char *path, size_t len);
+
+/* cohbuf_importer: each returns 0 (or an fd), or -errno. */
+int imp_open(void);
+/* COHBUF_IMP_IOCTL_ATTACH of @fd; fills @arg (handle, nents, size). */
+int imp_attach(int imp, int fd, struct cohbuf_imp_attach *arg);
+int imp_detach(int imp, uint32_t handle);
+int imp_fill(int imp, uint32_t handle, uint64_t off, uint64_t len,
+	     uint32_t pattern);
+int imp_crc32(int imp, uint32_t handle, uint64_t off, uint64_t len,
+	      uint32_t *crc);
+int imp_dma_addr(int imp, uint32_t handle, uint64_t off, uint64_t *addr);
+/* debugfs cohbuf_importer/attachments */
+int imp_live(uint64_t *attachments);
 
 /* The program cohbuf_share execs, and what it says back. */
 #define COHBUF_PEER		"cohbuf_peer"
