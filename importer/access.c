@@ -138,11 +138,14 @@ static int cohbuf_imp_do_crc32(struct cohbuf_imp_attachment *a,
 	return ret ?: end;
 }
 
-long cohbuf_imp_ioctl_fill(struct cohbuf_imp_file *file,
-			   struct cohbuf_imp_access __user *uarg)
+/* FILL (@fill) or CRC32 on the handle and range that user space passed. */
+static long cohbuf_imp_ioctl_access(struct cohbuf_imp_file *file,
+				    struct cohbuf_imp_access __user *uarg,
+				    bool fill)
 {
 	struct cohbuf_imp_attachment *a;
 	struct cohbuf_imp_access arg;
+	u32 crc = 0;
 	int ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
@@ -158,41 +161,29 @@ long cohbuf_imp_ioctl_fill(struct cohbuf_imp_file *file,
 		goto unlock;
 	}
 	ret = cohbuf_imp_check_range(&arg, a->dmabuf->size);
-	if (!ret)
+	if (ret)
+		goto unlock;
+	if (fill)
 		ret = cohbuf_imp_do_fill(a, &arg);
+	else
+		ret = cohbuf_imp_do_crc32(a, &arg, &crc);
 unlock:
 	mutex_unlock(&file->lock);
-	return ret;
+	if (ret || fill)
+		return ret;
+	return put_user(crc, &uarg->crc32);
+}
+
+long cohbuf_imp_ioctl_fill(struct cohbuf_imp_file *file,
+			   struct cohbuf_imp_access __user *uarg)
+{
+	return cohbuf_imp_ioctl_access(file, uarg, true);
 }
 
 long cohbuf_imp_ioctl_crc32(struct cohbuf_imp_file *file,
 			    struct cohbuf_imp_access __user *uarg)
 {
-	struct cohbuf_imp_attachment *a;
-	struct cohbuf_imp_access arg;
-	u32 crc;
-	int ret;
-
-	if (copy_from_user(&arg, uarg, sizeof(arg)))
-		return -EFAULT;
-	ret = cohbuf_imp_check_access(&arg);
-	if (ret)
-		return ret;
-
-	mutex_lock(&file->lock);
-	a = cohbuf_imp_lookup(file, arg.handle);
-	if (!a) {
-		ret = -ENOENT;
-		goto unlock;
-	}
-	ret = cohbuf_imp_check_range(&arg, a->dmabuf->size);
-	if (!ret)
-		ret = cohbuf_imp_do_crc32(a, &arg, &crc);
-unlock:
-	mutex_unlock(&file->lock);
-	if (ret)
-		return ret;
-	return put_user(crc, &uarg->crc32);
+	return cohbuf_imp_ioctl_access(file, uarg, false);
 }
 
 /* Walk the DMA segments (never the pages) to the one holding @offset. */
