@@ -16,6 +16,7 @@
 #include <xf86drm.h>
 
 #include "cohbuf_harness.h"
+#include "cohbuf_vgem.h"
 
 #define BUF_SIZE	SZ_1M
 
@@ -174,29 +175,6 @@ FIXTURE(vgem) {
 	struct cohbuf_live base;
 };
 
-static int open_vgem(void)
-{
-	char path[32];
-	int i, fd;
-
-	for (i = 0; i < 64; i++) {
-		drmVersionPtr ver;
-		bool found;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ver = drmGetVersion(fd);
-		found = ver && !strcmp(ver->name, "vgem");
-		drmFreeVersion(ver);
-		if (found)
-			return fd;
-		close(fd);
-	}
-	return -ENODEV;
-}
-
 FIXTURE_SETUP(vgem)
 {
 	int ret;
@@ -204,14 +182,9 @@ FIXTURE_SETUP(vgem)
 	self->fd = -1;
 	self->exported = -1;
 	self->map = MAP_FAILED;
-	self->vgem = open_vgem();
-	if (self->vgem < 0) {
-		/* the test bed runs as root: load it ourselves */
-		ret = system("modprobe vgem >/dev/null 2>&1");
-		self->vgem = open_vgem();
-		if (self->vgem < 0)
-			SKIP(return, "no vgem device (modprobe vgem: status %d)", ret);
-	}
+	self->vgem = vgem_open(&ret);
+	if (self->vgem < 0)
+		SKIP(return, "no vgem device (modprobe vgem: status %d)", ret);
 	self->dev = open_dev(_metadata);
 	get_live(_metadata, &self->base);
 	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, O_RDWR | O_CLOEXEC);

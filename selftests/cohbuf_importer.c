@@ -24,7 +24,7 @@
 #include <xf86drm.h>
 
 #include "cohbuf_harness.h"
-#include "cohbuf_util.h"
+#include "cohbuf_vgem.h"
 
 #define UDMABUF_DEV		"/dev/udmabuf"
 #define SYSTEM_HEAP_DEV		"/dev/dma_heap/system"
@@ -664,29 +664,6 @@ FIXTURE_TEARDOWN(foreign)
 	close(self->imp);
 }
 
-static int open_vgem(void)
-{
-	char path[32];
-	int i, fd;
-
-	for (i = 0; i < 64; i++) {
-		drmVersionPtr ver;
-		bool found;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ver = drmGetVersion(fd);
-		found = ver && !strcmp(ver->name, "vgem");
-		drmFreeVersion(ver);
-		if (found)
-			return fd;
-		close(fd);
-	}
-	return -ENODEV;
-}
-
 /* A vgem dumb buffer, exported through PRIME. */
 TEST_F(foreign, vgem)
 {
@@ -697,13 +674,9 @@ TEST_F(foreign, vgem)
 	};
 	int ret;
 
-	self->owner = open_vgem();
-	if (self->owner < 0) {
-		ret = system("modprobe vgem >/dev/null 2>&1");
-		self->owner = open_vgem();
-		if (self->owner < 0)
-			SKIP(return, "no vgem device (modprobe vgem: status %d)", ret);
-	}
+	self->owner = vgem_open(&ret);
+	if (self->owner < 0)
+		SKIP(return, "no vgem device (modprobe vgem: status %d)", ret);
 	ASSERT_EQ(0, drmIoctl(self->owner, DRM_IOCTL_MODE_CREATE_DUMB, &create))
 		TH_LOG("DRM_IOCTL_MODE_CREATE_DUMB: %s", strerror(errno));
 	ASSERT_EQ(self->size, create.size);

@@ -34,7 +34,7 @@ static int serve(int sock, struct peer_reply *reply)
 	off_t size;
 	char *map;
 
-	ret = recv_fd(sock, &fd, &req, sizeof(req));
+	ret = cohbuf_recv_fd(sock, &fd, &req, sizeof(req));
 	if (ret)
 		return fail(reply, "recv_fd", -ret);
 
@@ -64,9 +64,9 @@ static int serve(int sock, struct peer_reply *reply)
 		ret = fail(reply, "pattern", EIO);
 		goto out_unmap;
 	}
-	ret = pagemap_pfn(map, &reply->pfn_first);
+	ret = cohbuf_pagemap_pfn(map, &reply->pfn_first);
 	if (!ret)
-		ret = pagemap_pfn(map + size - ps, &reply->pfn_last);
+		ret = cohbuf_pagemap_pfn(map + size - ps, &reply->pfn_last);
 	if (ret) {
 		ret = fail(reply, "pagemap", -ret);
 		goto out_unmap;

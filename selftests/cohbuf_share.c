@@ -81,8 +81,8 @@ TEST_F(share, scm_rights_to_exec_peer)
 
 	pattern_fill(self->map, SHARE_SIZE, 0, req.seed_in);
 	last = (char *)self->map + SHARE_SIZE - page_size();
-	ASSERT_EQ(0, pagemap_pfn(self->map, &pfn_first));
-	ASSERT_EQ(0, pagemap_pfn(last, &pfn_last));
+	ASSERT_EQ(0, cohbuf_pagemap_pfn(self->map, &pfn_first));
+	ASSERT_EQ(0, cohbuf_pagemap_pfn(last, &pfn_last));
 	ASSERT_NE(0, pfn_first);
 	ASSERT_NE(0, pfn_last);
 	ASSERT_EQ(0, fd_ino(self->fd, &ino));
@@ -99,7 +99,7 @@ TEST_F(share, scm_rights_to_exec_peer)
 	}
 	close(sock[1]);
 
-	ASSERT_EQ(0, send_fd(sock[0], self->fd, &req, sizeof(req)));
+	ASSERT_EQ(0, cohbuf_send_fd(sock[0], self->fd, &req, sizeof(req)));
 	ret = recv(sock[0], &reply, sizeof(reply), 0);
 	ASSERT_EQ(sizeof(reply), ret) TH_LOG("no reply from %s", peer);
 	ASSERT_EQ(0, reap(&self->pid));

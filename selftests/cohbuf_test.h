@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "cohbuf.h"
+#include "cohbuf_util.h"
 #include "cohbuf_importer.h"
 
 #define COHBUF_DEV		"/dev/cohbuf"
@@ -93,13 +94,6 @@ int module_param_set(const char *module, const char *name, uint64_t val);
 
 /* The value of "@key:" in /proc/self/fdinfo/<fd>: 0, -ENOENT, or -errno. */
 int fdinfo_field(int fd, const char *key, char *val, size_t len);
-
-/* Frame number behind @addr from /proc/self/pagemap: 0, -ENODATA if not present. */
-int pagemap_pfn(const void *addr, uint64_t *pfn);
-
-/* SCM_RIGHTS: sends @fd with @len bytes of @data; receives them. 0, or -errno. */
-int send_fd(int sock, int fd, const void *data, size_t len);
-int recv_fd(int sock, int *fd, void *data, size_t len);
 
 /* Path of @name in the directory of the running executable: 0, or -errno. */
 int exe_sibling(const char *name, char *path, size_t len);

@@ -8,15 +8,21 @@
 
 #include "cohbuf_util.h"
 
+/* Room for one fd, aligned as a cmsghdr must be. */
+union cohbuf_cmsg_fd {
+	char buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr align;
+};
+
 int cohbuf_send_fd(int sock, int fd, const void *data, size_t len)
 {
-	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	union cohbuf_cmsg_fd control = { 0 };
 	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
 	struct msghdr msg = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
-		.msg_control = control,
-		.msg_controllen = sizeof(control),
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
 	};
 	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
 	ssize_t n;
@@ -34,13 +40,13 @@ int cohbuf_send_fd(int sock, int fd, const void *data, size_t len)
 
 int cohbuf_recv_fd(int sock, int *fd, void *data, size_t len)
 {
-	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	union cohbuf_cmsg_fd control = { 0 };
 	struct iovec iov = { .iov_base = data, .iov_len = len };
 	struct msghdr msg = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
-		.msg_control = control,
-		.msg_controllen = sizeof(control),
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
 	};
 	struct cmsghdr *cmsg;
 	ssize_t n;
@@ -54,9 +60,9 @@ int cohbuf_recv_fd(int sock, int *fd, void *data, size_t len)
 	    cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
 		return -EBADMSG;
 	memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
-	if ((size_t)n != len) {
+	if ((size_t)n != len || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		close(*fd);
-		return -EMSGSIZE;
+		return -EBADMSG;
 	}
 	return 0;
 }
