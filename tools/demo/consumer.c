@@ -2,15 +2,21 @@
 /*
  * cohbuf demo consumer: receive a dma-buf fd over a unix socket, map it
  * read-only, and report what we see: inode, physical frames and checksum.
+ * Then hand the fd to the kernel-side importer, /dev/cohbuf_importer, which
+ * reports the same from its DMA addresses and kernel mapping, and writes a
+ * watermark for the producer to find.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cohbuf_importer.h"
 #include "cohbuf_util.h"
 #include "demo.h"
 
@@ -34,8 +40,51 @@ static int listen_on(const char *path)
 	return sock;
 }
 
+static int imp_frame(int imp, uint32_t handle, uint64_t offset, uint64_t *pfn)
+{
+	struct cohbuf_imp_dma_addr req = { .handle = handle, .offset = offset };
+
+	if (ioctl(imp, COHBUF_IMP_IOCTL_DMA_ADDR, &req))
+		return -errno;
+	*pfn = req.dma_addr / sysconf(_SC_PAGESIZE);
+	return 0;
+}
+
+/* Attach through the importer: its frames and CRC, then the watermark. */
+static int import(int fd, struct demo_reply *r)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct cohbuf_imp_attach att = { .fd = fd };
+	struct cohbuf_imp_access acc = { 0 };
+	int imp, ret = 0;
+
+	imp = open("/dev/cohbuf_importer", O_RDWR | O_CLOEXEC);
+	if (imp < 0 || ioctl(imp, COHBUF_IMP_IOCTL_ATTACH, &att))
+		return -errno;
+	r->importer.size = att.size;
+	acc = (struct cohbuf_imp_access){ .handle = att.handle, .length = att.size };
+	if (ioctl(imp, COHBUF_IMP_IOCTL_CRC32, &acc))
+		ret = -errno;
+	r->importer.crc32 = acc.crc32;
+	if (!ret)
+		ret = imp_frame(imp, att.handle, 0, &r->importer.pfn_first);
+	if (!ret)
+		ret = imp_frame(imp, att.handle, (att.size - 1) & ~(page - 1),
+				&r->importer.pfn_last);
+	acc = (struct cohbuf_imp_access){ .handle = att.handle,
+		.pattern = DEMO_WATERMARK, .length = DEMO_MARK_LEN };
+	if (!ret && ioctl(imp, COHBUF_IMP_IOCTL_FILL, &acc))
+		ret = -errno;
+	r->watermark = DEMO_WATERMARK;
+	printf("consumer: handed the fd to /dev/cohbuf_importer: %u DMA segments\n",
+	       att.nents);
+	close(imp);	/* detaches */
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
+	struct demo_reply reply = { 0 };
 	struct demo_view theirs, mine;
 	int lsock, sock, fd, ret;
 	void *map;
@@ -65,7 +114,17 @@ int main(int argc, char **argv)
 	printf("consumer: received fd %d and mapped the %.1f MiB buffer read-only\n",
 	       fd, theirs.size / 1048576.0);
 	demo_print("consumer:", &mine);
-	if (write(sock, &mine, sizeof(mine)) != sizeof(mine))
+
+	reply.consumer = mine;
+	reply.err = -import(fd, &reply);
+	if (reply.err)
+		fprintf(stderr, "consumer: importer: %s\n", strerror(reply.err));
+	else
+		printf("importer: DMA address of the first page at pfn %#llx, of the last page at pfn %#llx, crc32 %08x\n",
+		       (unsigned long long)reply.importer.pfn_first,
+		       (unsigned long long)reply.importer.pfn_last,
+		       reply.importer.crc32);
+	if (write(sock, &reply, sizeof(reply)) != sizeof(reply))
 		return die("reply", errno);
 	unlink(argv[1]);
 	return 0;

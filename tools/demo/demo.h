@@ -20,6 +20,21 @@ struct demo_view {
 	uint32_t pad;
 };
 
+/*
+ * The consumer's reply: its own view, the importer's view (frames from the
+ * importer's DMA addresses, CRC-32 read through its kernel mapping), and
+ * the watermark the importer wrote into the first DEMO_MARK_LEN bytes.
+ */
+struct demo_reply {
+	struct demo_view consumer;
+	struct demo_view importer;
+	uint32_t watermark;
+	int32_t err;		/* 0, or the errno of the importer step */
+};
+
+#define DEMO_MARK_LEN	4096
+#define DEMO_WATERMARK	0x1c0ffee1U
+
 int demo_view(int fd, const void *map, uint64_t size, struct demo_view *v);
 void demo_print(const char *who, const struct demo_view *v);
 

@@ -46,10 +46,32 @@ static int connect_to(const char *path)
 	return sock;
 }
 
+static int same_frames(const struct demo_view *a, const struct demo_view *b)
+{
+	return a->pfn_first == b->pfn_first && a->pfn_last == b->pfn_last &&
+	       a->crc32 == b->crc32;
+}
+
+/* The importer wrote through its kernel mapping: we read it through ours. */
+static int check_watermark(const uint32_t *px, uint32_t mark)
+{
+	for (size_t i = 0; i < DEMO_MARK_LEN / sizeof(*px); i++) {
+		if (px[i] != mark) {
+			printf("producer: MISMATCH: word %zu is %#x, not the importer's watermark %#x\n",
+			       i, px[i], mark);
+			return 1;
+		}
+	}
+	printf("producer: reads the importer's watermark %#x in the first %d bytes of its mapping\n",
+	       mark, DEMO_MARK_LEN);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cohbuf_alloc req = { .size = DEMO_SIZE, .fd_flags = O_RDWR | O_CLOEXEC };
-	struct demo_view mine, theirs;
+	struct demo_reply theirs;
+	struct demo_view mine;
 	int dev, sock, ret;
 	void *map;
 
@@ -85,11 +107,17 @@ int main(int argc, char **argv)
 	if (read(sock, &theirs, sizeof(theirs)) != sizeof(theirs))
 		return die("read consumer's reply", errno ? errno : EPROTO);
 
-	if (theirs.ino != mine.ino || theirs.pfn_first != mine.pfn_first ||
-	    theirs.pfn_last != mine.pfn_last || theirs.crc32 != mine.crc32) {
+	if (mine.ino != theirs.consumer.ino || !same_frames(&mine, &theirs.consumer)) {
 		printf("producer: MISMATCH: the consumer saw a different buffer\n");
 		return 1;
 	}
-	printf("producer: match: same inode, same physical frames, same checksum\n");
-	return 0;
+	printf("producer: match: the consumer has the same inode, physical frames and checksum\n");
+	if (theirs.err)
+		return die("the importer step failed", theirs.err);
+	if (!same_frames(&mine, &theirs.importer)) {
+		printf("producer: MISMATCH: the importer saw different frames or data\n");
+		return 1;
+	}
+	printf("producer: match: the importer's DMA addresses are the same frames, its CRC the same\n");
+	return check_watermark(map, theirs.watermark);
 }
