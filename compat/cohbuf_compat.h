@@ -32,9 +32,9 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 
 /* 6.13 made the namespace argument a string. */
 #ifdef COHBUF_HAVE_MODULE_IMPORT_NS_TOKEN
-#define COHBUF_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
+#define COHBUF_IMPORT_NS_DMA_BUF() MODULE_IMPORT_NS(DMA_BUF)
 #else
-#define COHBUF_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS("DMA_BUF")
+#define COHBUF_IMPORT_NS_DMA_BUF() MODULE_IMPORT_NS("DMA_BUF")
 #endif
 
 /* Insert a special (refcount-free) PTE for @pfn in a VM_MIXEDMAP VMA. */

@@ -22,7 +22,7 @@
 #include "cohbuf_internal.h"
 
 /* The largest block the buddy allocator hands out: 4 MiB on x86-64. */
-#define COHBUF_CHUNK_MAX_ORDER	ilog2(MAX_ORDER_NR_PAGES)
+#define COHBUF_CHUNK_MAX_ORDER ilog2(MAX_ORDER_NR_PAGES)
 
 static int cohbuf_size_check(u64 size)
 {
@@ -87,16 +87,16 @@ static int cohbuf_chunk_pfn(struct device *dev, struct cohbuf_chunk *chunk)
 static int cohbuf_chunk_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 			      size_t remaining, unsigned int *max_order)
 {
-	unsigned int order = min_t(unsigned int, ilog2(remaining >> PAGE_SHIFT),
-				   *max_order);
+	unsigned int order =
+		min_t(unsigned int, ilog2(remaining >> PAGE_SHIFT), *max_order);
 	gfp_t gfp;
 
 	for (;;) {
 		/* Fail fast at high orders: a lower order is the fallback. */
 		gfp = GFP_KERNEL | __GFP_NOWARN | (order ? __GFP_NORETRY : 0);
 		chunk->size = PAGE_SIZE << order;
-		chunk->vaddr = dma_alloc_coherent(dev, chunk->size, &chunk->dma,
-						  gfp);
+		chunk->vaddr =
+			dma_alloc_coherent(dev, chunk->size, &chunk->dma, gfp);
 		if (chunk->vaddr)
 			break;
 		if (!order)
@@ -191,8 +191,7 @@ free_chunks:
  * overflows when rounded, -EFBIG above max_buffer_size, -ENOMEM above
  * max_total_size or when memory runs out, -EINTR if the caller is killed.
  */
-struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev,
-					   u64 size)
+struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev, u64 size)
 {
 	struct cohbuf_buffer *buf;
 	int ret;
@@ -376,9 +375,9 @@ int cohbuf_buffer_sgt(const struct cohbuf_buffer *buf, struct sg_table *sgt,
 
 		for (off = 0; off < chunk->size; off += seg) {
 			size_t len = min(seg, chunk->size - off);
+			unsigned long pfn = chunk->pfn + (off >> PAGE_SHIFT);
 
-			sg_set_page(sg, pfn_to_page(chunk->pfn + (off >> PAGE_SHIFT)),
-				    len, 0);
+			sg_set_page(sg, pfn_to_page(pfn), len, 0);
 			sg = sg_next(sg);
 		}
 	}

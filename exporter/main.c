@@ -24,6 +24,11 @@
 
 unsigned long cohbuf_max_buffer_size = SZ_256M;
 module_param_named(max_buffer_size, cohbuf_max_buffer_size, ulong, 0644);
+/*
+ * The descriptions are longer than a line, and user-visible strings are not
+ * split: clang-format would break the line after the parenthesis instead.
+ */
+/* clang-format off */
 MODULE_PARM_DESC(max_buffer_size,
 		 "Largest single buffer in bytes; larger requests fail with EFBIG (default 256 MiB)");
 
@@ -31,6 +36,7 @@ unsigned long cohbuf_max_total_size = SZ_1G;
 module_param_named(max_total_size, cohbuf_max_total_size, ulong, 0644);
 MODULE_PARM_DESC(max_total_size,
 		 "Cap on all live buffers together in bytes; beyond it allocation fails with ENOMEM (default 1 GiB)");
+/* clang-format on */
 
 /* The uapi layout is ABI: the same on 32- and 64-bit user space. */
 static_assert(sizeof(struct cohbuf_alloc) == 40);
@@ -118,11 +124,10 @@ put_fd:
 	return ret;
 }
 
-static long cohbuf_ioctl(struct file *file, unsigned int cmd,
-			 unsigned long arg)
+static long cohbuf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	struct cohbuf_device *cdev = container_of(file->private_data,
-						  struct cohbuf_device, misc);
+	struct cohbuf_device *cdev =
+		container_of(file->private_data, struct cohbuf_device, misc);
 
 	switch (cmd) {
 	case COHBUF_IOCTL_ALLOC:
@@ -141,13 +146,14 @@ static const struct file_operations cohbuf_fops = {
 static int __init cohbuf_init(void)
 {
 	struct cohbuf_device *cdev = &cohbuf_dev;
+	struct platform_device *pdev;
 	int ret;
 
-	cdev->pdev = platform_device_register_simple("cohbuf",
-						     PLATFORM_DEVID_NONE,
-						     NULL, 0);
-	if (IS_ERR(cdev->pdev))
-		return PTR_ERR(cdev->pdev);
+	pdev = platform_device_register_simple("cohbuf", PLATFORM_DEVID_NONE,
+					       NULL, 0);
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
+	cdev->pdev = pdev;
 
 	/* Without this the device would be limited to 32 bits. */
 	ret = dma_coerce_mask_and_coherent(&cdev->pdev->dev, DMA_BIT_MASK(64));

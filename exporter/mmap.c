@@ -31,13 +31,14 @@ static vm_fault_t cohbuf_vm_insert(struct vm_area_struct *vma, pgoff_t first,
 				   pgoff_t last)
 {
 	struct cohbuf_buffer *buf = vma->vm_private_data;
-	unsigned long addr = vma->vm_start +
-			     ((first - vma->vm_pgoff) << PAGE_SHIFT);
+	unsigned long addr =
+		vma->vm_start + ((first - vma->vm_pgoff) << PAGE_SHIFT);
 	vm_fault_t ret = VM_FAULT_NOPAGE;
 	pgoff_t pgoff = first;
 
 	while (pgoff < last) {
-		const struct cohbuf_chunk *chunk = cohbuf_buffer_chunk(buf, pgoff);
+		const struct cohbuf_chunk *chunk =
+			cohbuf_buffer_chunk(buf, pgoff);
 		pgoff_t end = min_t(pgoff_t, last,
 				    chunk->pgoff + (chunk->size >> PAGE_SHIFT));
 		unsigned long pfn = chunk->pfn + (pgoff - chunk->pgoff);
@@ -73,7 +74,8 @@ static vm_fault_t cohbuf_vm_fault(struct vm_fault *vmf)
 	struct cohbuf_buffer *buf = vma->vm_private_data;
 	const struct cohbuf_chunk *chunk = cohbuf_buffer_chunk(buf, vmf->pgoff);
 	pgoff_t first = max_t(pgoff_t, chunk->pgoff, vma->vm_pgoff);
-	pgoff_t last = min_t(pgoff_t, chunk->pgoff + (chunk->size >> PAGE_SHIFT),
+	pgoff_t last = min_t(pgoff_t,
+			     chunk->pgoff + (chunk->size >> PAGE_SHIFT),
 			     vma->vm_pgoff + vma_pages(vma));
 
 	return cohbuf_vm_insert(vma, first, last);

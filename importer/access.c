@@ -21,9 +21,9 @@
 #include "importer.h"
 
 /* Work in steps of this many bytes, rescheduling in between. */
-#define COHBUF_IMP_STEP		SZ_1M
+#define COHBUF_IMP_STEP SZ_1M
 /* A buffer in I/O memory is read through a bounce buffer this large. */
-#define COHBUF_IMP_BOUNCE	PAGE_SIZE
+#define COHBUF_IMP_BOUNCE PAGE_SIZE
 
 /*
  * CPU access syncs in both directions. udmabuf, for one, maps its own CPU
@@ -31,7 +31,7 @@
  * against it: a narrower direction here could mismatch a DMA-API debug
  * check there.
  */
-#define COHBUF_IMP_CPU_DIR	DMA_BIDIRECTIONAL
+#define COHBUF_IMP_CPU_DIR DMA_BIDIRECTIONAL
 
 /* What can be checked before looking the handle up. */
 static int cohbuf_imp_check_access(const struct cohbuf_imp_access *arg)
@@ -63,8 +63,8 @@ static void cohbuf_imp_fill_step(const struct iosys_map *map, size_t off,
 		iosys_map_wr(map, off, u32, pattern);
 }
 
-static void cohbuf_imp_fill(const struct iosys_map *map, size_t off,
-			    size_t len, u32 pattern)
+static void cohbuf_imp_fill(const struct iosys_map *map, size_t off, size_t len,
+			    u32 pattern)
 {
 	while (len) {
 		size_t n = min_t(size_t, len, COHBUF_IMP_STEP);
@@ -81,8 +81,8 @@ static void cohbuf_imp_fill(const struct iosys_map *map, size_t off,
  * crc32_le(~0, data, len) ^ ~0: same polynomial and bit order, seeded and
  * finished with all ones. Chained over steps, the seed is the last value.
  */
-static int cohbuf_imp_crc(const struct iosys_map *map, size_t off,
-			  size_t len, u32 *crc)
+static int cohbuf_imp_crc(const struct iosys_map *map, size_t off, size_t len,
+			  u32 *crc)
 {
 	size_t step = map->is_iomem ? COHBUF_IMP_BOUNCE : COHBUF_IMP_STEP;
 	void *bounce = NULL;

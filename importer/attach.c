@@ -27,7 +27,7 @@
  * Map for both directions: the importer's device both reads and writes,
  * and a bidirectional mapping accepts CPU syncs in any direction.
  */
-#define COHBUF_IMP_DMA_DIR	DMA_BIDIRECTIONAL
+#define COHBUF_IMP_DMA_DIR DMA_BIDIRECTIONAL
 
 static struct cohbuf_imp_attachment *
 cohbuf_imp_import(struct cohbuf_imp_device *idev, int fd)
@@ -64,7 +64,8 @@ cohbuf_imp_import(struct cohbuf_imp_device *idev, int fd)
 	return a;
 
 unmap:
-	dma_buf_unmap_attachment_unlocked(a->attach, a->sgt, COHBUF_IMP_DMA_DIR);
+	dma_buf_unmap_attachment_unlocked(a->attach, a->sgt,
+					  COHBUF_IMP_DMA_DIR);
 detach:
 	dma_buf_detach(a->dmabuf, a->attach);
 put_dmabuf:
@@ -79,7 +80,8 @@ static void cohbuf_imp_teardown(struct cohbuf_imp_device *idev,
 				struct cohbuf_imp_attachment *a)
 {
 	cohbuf_dma_buf_vunmap(a->dmabuf, &a->map);
-	dma_buf_unmap_attachment_unlocked(a->attach, a->sgt, COHBUF_IMP_DMA_DIR);
+	dma_buf_unmap_attachment_unlocked(a->attach, a->sgt,
+					  COHBUF_IMP_DMA_DIR);
 	dma_buf_detach(a->dmabuf, a->attach);
 	dma_buf_put(a->dmabuf);
 	kfree(a);

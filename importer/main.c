@@ -35,8 +35,11 @@ static_assert(sizeof(struct cohbuf_imp_dma_addr) == 24);
 
 static unsigned int cohbuf_imp_dma_bits = 64;
 module_param_named(dma_bits, cohbuf_imp_dma_bits, uint, 0444);
+/* A description longer than a line: see the exporter's main.c. */
+/* clang-format off */
 MODULE_PARM_DESC(dma_bits,
 		 "Width of the importing device's DMA mask in bits, 1 to 64 (default 64)");
+/* clang-format on */
 
 static unsigned int cohbuf_imp_max_seg_size = SZ_4M;
 
@@ -75,8 +78,11 @@ static const struct kernel_param_ops cohbuf_imp_max_seg_size_ops = {
 
 module_param_cb(max_seg_size, &cohbuf_imp_max_seg_size_ops,
 		&cohbuf_imp_max_seg_size, 0644);
+/* A description longer than a line: see the exporter's main.c. */
+/* clang-format off */
 MODULE_PARM_DESC(max_seg_size,
 		 "Longest DMA segment the importing device accepts, in bytes, at least a page; writable at run time, applies to later attaches (default 4 MiB)");
+/* clang-format on */
 
 static int cohbuf_imp_open(struct inode *inode, struct file *filp)
 {
@@ -215,7 +221,7 @@ static void __exit cohbuf_imp_exit(void)
 module_init(cohbuf_imp_init);
 module_exit(cohbuf_imp_exit);
 
-MODULE_DESCRIPTION("Test importer for dma-bufs: attach, CPU access and DMA addresses");
+MODULE_DESCRIPTION("Test dma-buf importer: CPU access and DMA addresses");
 MODULE_AUTHOR("The cohbuf developers");
 MODULE_LICENSE("GPL");
 MODULE_VERSION("0.1.0");
