@@ -36,7 +36,7 @@ FIXTURE_SETUP(alloc_size)
 	self->fd = -1;
 	self->len = page_align(variant->size);
 	self->dev = open_dev(_metadata);
-	self->fd = cohbuf_alloc(self->dev, variant->size, O_RDWR | O_CLOEXEC);
+	self->fd = cohbuf_alloc(self->dev, variant->size, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd) TH_LOG("alloc %llu: %s",
 				      (unsigned long long)variant->size, strerror(-self->fd));
 }
@@ -66,16 +66,16 @@ TEST_F(alloc_size, size_is_page_rounded)
 
 TEST_F(alloc_size, zeroed)
 {
-	self->map[0] = cohbuf_map(self->fd, self->len, PROT_READ, 0);
+	self->map[0] = map_shared(self->fd, self->len, PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, self->map[0]);
 	ASSERT_EQ(-1, bytes_check(self->map[0], self->len, 0));
 }
 
 TEST_F_TIMEOUT(alloc_size, write_read_pattern, 120)
 {
-	self->map[0] = cohbuf_map(self->fd, self->len, PROT_READ | PROT_WRITE, 0);
+	self->map[0] = map_shared(self->fd, self->len, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, self->map[0]);
-	self->map[1] = cohbuf_map(self->fd, self->len, PROT_READ, 0);
+	self->map[1] = map_shared(self->fd, self->len, PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, self->map[1]);
 
 	pattern_fill(self->map[0], self->len, 0, 0x11);
@@ -107,28 +107,28 @@ FIXTURE_TEARDOWN(alloc)
 
 TEST_F(alloc, cloexec_set)
 {
-	self->fd = cohbuf_alloc(self->dev, SZ_4K, O_RDWR | O_CLOEXEC);
+	self->fd = cohbuf_alloc(self->dev, SZ_4K, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(FD_CLOEXEC, fcntl(self->fd, F_GETFD) & FD_CLOEXEC);
 }
 
 TEST_F(alloc, cloexec_clear)
 {
-	self->fd = cohbuf_alloc(self->dev, SZ_4K, O_RDWR);
+	self->fd = cohbuf_alloc(self->dev, SZ_4K, NULL, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, fcntl(self->fd, F_GETFD) & FD_CLOEXEC);
 }
 
 TEST_F(alloc, access_mode_rdwr)
 {
-	self->fd = cohbuf_alloc(self->dev, SZ_4K, O_RDWR);
+	self->fd = cohbuf_alloc(self->dev, SZ_4K, NULL, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(O_RDWR, fcntl(self->fd, F_GETFL) & O_ACCMODE);
 }
 
 TEST_F(alloc, access_mode_rdonly)
 {
-	self->fd = cohbuf_alloc(self->dev, SZ_4K, O_RDONLY | O_CLOEXEC);
+	self->fd = cohbuf_alloc(self->dev, SZ_4K, NULL, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(O_RDONLY, fcntl(self->fd, F_GETFL) & O_ACCMODE);
 	ASSERT_EQ(FD_CLOEXEC, fcntl(self->fd, F_GETFD) & FD_CLOEXEC);
@@ -156,17 +156,17 @@ TEST_F(alloc, buffers_are_distinct)
 	void *map[2];
 	int fd2, i;
 
-	self->fd = cohbuf_alloc(self->dev, SZ_4K, O_RDWR);
+	self->fd = cohbuf_alloc(self->dev, SZ_4K, NULL, O_RDWR);
 	ASSERT_LE(0, self->fd);
-	fd2 = cohbuf_alloc(self->dev, SZ_4K, O_RDWR);
+	fd2 = cohbuf_alloc(self->dev, SZ_4K, NULL, O_RDWR);
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, fd_ino(self->fd, &ino[0]));
-	ASSERT_EQ(0, fd_ino(fd2, &ino[1]));
+	ASSERT_EQ(0, cohbuf_ino(self->fd, &ino[0]));
+	ASSERT_EQ(0, cohbuf_ino(fd2, &ino[1]));
 	ASSERT_NE(ino[0], ino[1]);
 
-	map[0] = cohbuf_map(self->fd, SZ_4K, PROT_READ | PROT_WRITE, 0);
+	map[0] = map_shared(self->fd, SZ_4K, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map[0]);
-	map[1] = cohbuf_map(fd2, SZ_4K, PROT_READ | PROT_WRITE, 0);
+	map[1] = map_shared(fd2, SZ_4K, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map[1]);
 	pattern_fill(map[0], SZ_4K, 0, 1);
 	pattern_fill(map[1], SZ_4K, 0, 2);
@@ -190,10 +190,10 @@ TEST_F_TIMEOUT(alloc, zeroed_after_dirty_free, 120)
 
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < NBUF; i++) {
-			fd[i] = cohbuf_alloc(self->dev, SZ_4M, O_RDWR);
+			fd[i] = cohbuf_alloc(self->dev, SZ_4M, NULL, O_RDWR);
 			ASSERT_LE(0, fd[i]) TH_LOG("round %d buffer %d: %s",
 						   round, i, strerror(-fd[i]));
-			map[i] = cohbuf_map(fd[i], SZ_4M, PROT_READ | PROT_WRITE, 0);
+			map[i] = map_shared(fd[i], SZ_4M, PROT_READ | PROT_WRITE, 0);
 			ASSERT_NE(MAP_FAILED, map[i]);
 			ASSERT_EQ(-1, bytes_check(map[i], SZ_4M, 0))
 				TH_LOG("round %d buffer %d not zeroed", round, i);

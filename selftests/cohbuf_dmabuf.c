@@ -29,7 +29,7 @@ FIXTURE_SETUP(dmabuf)
 {
 	self->fd = -1;
 	self->dev = open_dev(_metadata);
-	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, O_RDWR | O_CLOEXEC);
+	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 }
 
@@ -56,13 +56,13 @@ TEST_F(dmabuf, set_name)
 {
 	char val[64];
 
-	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME, "cohbuf-selftest"));
+	ASSERT_EQ(0, cohbuf_set_name(self->fd, "cohbuf-selftest"));
 	ASSERT_EQ(0, fdinfo_field(self->fd, "name", val, sizeof(val)));
 	ASSERT_STREQ("cohbuf-selftest", val);
 	ASSERT_EQ(0, fdinfo_field(self->fd, "exp_name", val, sizeof(val)));
 	ASSERT_STREQ("cohbuf", val);
 
-	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME, "renamed"));
+	ASSERT_EQ(0, cohbuf_set_name(self->fd, "renamed"));
 	ASSERT_EQ(0, fdinfo_field(self->fd, "name", val, sizeof(val)));
 	ASSERT_STREQ("renamed", val);
 }
@@ -73,7 +73,7 @@ TEST_F(dmabuf, set_name_longest)
 
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME, name));
+	ASSERT_EQ(0, cohbuf_set_name(self->fd, name));
 	ASSERT_EQ(0, fdinfo_field(self->fd, "name", val, sizeof(val)));
 	ASSERT_STREQ(name, val);
 }
@@ -82,11 +82,10 @@ TEST_F(dmabuf, set_name_too_long)
 {
 	char name[DMA_BUF_NAME_LEN + 1], val[64];
 
-	ASSERT_EQ(0, ioctl(self->fd, DMA_BUF_SET_NAME, "before"));
+	ASSERT_EQ(0, cohbuf_set_name(self->fd, "before"));
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	ASSERT_EQ(-1, ioctl(self->fd, DMA_BUF_SET_NAME, name));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-EINVAL, cohbuf_set_name(self->fd, name));
 	/* the old name stays */
 	ASSERT_EQ(0, fdinfo_field(self->fd, "name", val, sizeof(val)));
 	ASSERT_STREQ("before", val);
@@ -135,9 +134,9 @@ FIXTURE_SETUP(sync)
 {
 	self->map = MAP_FAILED;
 	self->dev = open_dev(_metadata);
-	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, O_RDWR | O_CLOEXEC);
+	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
-	self->map = cohbuf_map(self->fd, BUF_SIZE, PROT_READ | PROT_WRITE, 0);
+	self->map = map_shared(self->fd, BUF_SIZE, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
 }
 
@@ -187,10 +186,10 @@ FIXTURE_SETUP(vgem)
 		SKIP(return, "no vgem device (modprobe vgem: status %d)", ret);
 	self->dev = open_dev(_metadata);
 	get_live(_metadata, &self->base);
-	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, O_RDWR | O_CLOEXEC);
+	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, fd_ino(self->fd, &self->ino));
-	self->map = cohbuf_map(self->fd, BUF_SIZE, PROT_READ | PROT_WRITE, 0);
+	ASSERT_EQ(0, cohbuf_ino(self->fd, &self->ino));
+	self->map = map_shared(self->fd, BUF_SIZE, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
 	pattern_fill(self->map, BUF_SIZE, 0, 5);
 }
@@ -219,7 +218,7 @@ FIXTURE_TEARDOWN(vgem)
 /* bufinfo and our debugfs both list @n attachments to @ino, all of them vgem's. */
 static void assert_attached(struct __test_metadata *_metadata, uint64_t ino, int n)
 {
-	struct cohbuf_row row;
+	struct cohbuf_entry row;
 	int count, named;
 
 	count = bufinfo_attachments(ino, "vgem", &named);
@@ -261,11 +260,11 @@ TEST_F(vgem, reexport_is_same_buffer)
 	self->have_handle = true;
 	ASSERT_EQ(0, drmPrimeHandleToFD(self->vgem, self->handle,
 					DRM_CLOEXEC | DRM_RDWR, &self->exported));
-	ASSERT_EQ(0, fd_ino(self->exported, &ino));
+	ASSERT_EQ(0, cohbuf_ino(self->exported, &ino));
 	ASSERT_EQ(self->ino, ino);
 
 	/* CPU access through the returned fd reaches the same memory */
-	map = cohbuf_map(self->exported, BUF_SIZE, PROT_READ | PROT_WRITE, 0);
+	map = map_shared(self->exported, BUF_SIZE, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	ASSERT_EQ(-1, pattern_check(map, BUF_SIZE, 0, 5));
 	pattern_fill(map, BUF_SIZE, 0, 6);
@@ -297,7 +296,7 @@ TEST_F(vgem, import_twice_same_handle)
 /* The importer alone keeps the buffer; closing its handle frees it. */
 TEST_F(vgem, importer_holds_buffer)
 {
-	struct cohbuf_row row;
+	struct cohbuf_entry row;
 	int named;
 
 	self->handle = import(_metadata, self->vgem, self->fd);

@@ -294,7 +294,7 @@ TEST_F(errors, emfile_when_fd_table_full)
 	ASSERT_EQ(EMFILE, errno);
 	ASSERT_LT(0, n);
 
-	ret = cohbuf_alloc(self->dev, SZ_1M, O_RDWR | O_CLOEXEC);
+	ret = cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
 	if (ret >= 0)
 		close(ret);
 	EXPECT_EQ(-EMFILE, ret);
@@ -305,7 +305,7 @@ TEST_F(errors, emfile_when_fd_table_full)
 	assert_live(_metadata, &self->base, 0, 0);
 
 	/* and the next allocation gets the lowest free fd */
-	fd = cohbuf_alloc(self->dev, SZ_1M, O_RDWR | O_CLOEXEC);
+	fd = cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_EQ(fillers[0], fd);
 	close(fd);
 }
@@ -345,18 +345,18 @@ TEST_F(total_cap, enomem_at_cap)
 	ASSERT_EQ(0, module_param_set("cohbuf", "max_total_size", cap));
 
 	for (i = 0; i < 3; i++) {
-		fd[i] = cohbuf_alloc(self->dev, SZ_1M, O_RDWR);
+		fd[i] = cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR);
 		ASSERT_LE(0, fd[i]) TH_LOG("buffer %d of 3 under the cap: %s",
 					   i, strerror(-fd[i]));
 	}
 	/* exactly full: not even one more page */
-	ASSERT_EQ(-ENOMEM, cohbuf_alloc(self->dev, SZ_1M, O_RDWR));
-	ASSERT_EQ(-ENOMEM, cohbuf_alloc(self->dev, 1, O_RDWR));
+	ASSERT_EQ(-ENOMEM, cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR));
+	ASSERT_EQ(-ENOMEM, cohbuf_alloc(self->dev, 1, NULL, O_RDWR));
 	assert_live(_metadata, &base, 3, 3 * SZ_1M);
 
 	/* freeing a buffer makes room again */
 	ASSERT_EQ(0, close(fd[0]));
-	fd[0] = cohbuf_alloc(self->dev, SZ_1M, O_RDWR);
+	fd[0] = cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR);
 	ASSERT_LE(0, fd[0]);
 	for (i = 0; i < 3; i++)
 		close(fd[i]);

@@ -45,7 +45,7 @@ static inline void assert_live(struct __test_metadata *_metadata,
 
 /* The debugfs row of buffer @ino, which must be listed. */
 static inline void get_row(struct __test_metadata *_metadata, uint64_t ino,
-			   struct cohbuf_row *row)
+			   struct cohbuf_entry *row)
 {
 	int ret = cohbuf_row(ino, row);
 
@@ -57,7 +57,7 @@ static inline void get_row(struct __test_metadata *_metadata, uint64_t ino,
 static inline uint64_t row_mappings(struct __test_metadata *_metadata,
 				    uint64_t ino)
 {
-	struct cohbuf_row row;
+	struct cohbuf_entry row;
 
 	get_row(_metadata, ino, &row);
 	return row.mappings;

@@ -32,7 +32,7 @@
 
 static int open_imp(struct __test_metadata *_metadata)
 {
-	int imp = imp_open();
+	int imp = cohbuf_importer_open();
 
 	ASSERT_LE(0, imp) TH_LOG("open %s: %s (is cohbuf_importer loaded?)",
 				 COHBUF_IMP_DEV, strerror(-imp));
@@ -58,7 +58,7 @@ static uint32_t attach(struct __test_metadata *_metadata, int imp, int fd,
 
 	if (!arg)
 		arg = &local;
-	ret = imp_attach(imp, fd, arg);
+	ret = cohbuf_importer_attach(imp, fd, arg);
 	ASSERT_EQ(0, ret) TH_LOG("COHBUF_IMP_IOCTL_ATTACH: %s", strerror(-ret));
 	ASSERT_NE(0, arg->handle);
 	return arg->handle;
@@ -68,7 +68,7 @@ static uint32_t crc_of(struct __test_metadata *_metadata, int imp,
 		       uint32_t handle, uint64_t off, uint64_t len)
 {
 	uint32_t crc = 0;
-	int ret = imp_crc32(imp, handle, off, len, &crc);
+	int ret = cohbuf_importer_crc32(imp, handle, off, len, &crc);
 
 	ASSERT_EQ(0, ret) TH_LOG("CRC32 [%llu, +%llu): %s", (unsigned long long)off,
 				 (unsigned long long)len, strerror(-ret));
@@ -135,7 +135,7 @@ static int check_dma_addrs(struct __test_metadata *_metadata, int imp,
 	for (i = 0; i < pages; i++) {
 		uint64_t off = i * ps + (i * 8) % ps, addr = 0;
 
-		ret = imp_dma_addr(imp, handle, off, &addr);
+		ret = cohbuf_importer_dma_addr(imp, handle, off, &addr);
 		ASSERT_EQ(0, ret) TH_LOG("DMA_ADDR %llu: %s",
 					 (unsigned long long)off, strerror(-ret));
 		ASSERT_EQ(pfns[i] * ps + off % ps, addr)
@@ -164,12 +164,12 @@ static void round_trip(struct __test_metadata *_metadata, int imp, int fd,
 	ASSERT_LE(1, arg.nents);
 	ASSERT_EQ(cohbuf_crc32(0, map, size), crc_of(_metadata, imp, handle, 0, size));
 
-	ASSERT_EQ(0, imp_fill(imp, handle, q, 2 * q, fill));
+	ASSERT_EQ(0, cohbuf_importer_fill(imp, handle, q, 2 * q, fill));
 	ASSERT_EQ(-1, pattern_check(map, q, 0, 21));
 	ASSERT_EQ(-1, words_check((char *)map + q, 2 * q, fill));
 	ASSERT_EQ(-1, pattern_check((char *)map + 3 * q, q, 3 * q, 21));
 	ASSERT_EQ(cohbuf_crc32(0, map, size), crc_of(_metadata, imp, handle, 0, size));
-	ASSERT_EQ(0, imp_detach(imp, handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(imp, handle));
 }
 
 /* cohbuf buffers */
@@ -203,9 +203,9 @@ TEST_F(imp, crc32_is_zlib)
 	int fd;
 
 	ASSERT_EQ(0xcbf43926, cohbuf_crc32(0, "123456789", 9));
-	fd = cohbuf_alloc(self->dev, ps, O_RDWR | O_CLOEXEC);
+	fd = cohbuf_alloc(self->dev, ps, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	map = cohbuf_map(fd, ps, PROT_READ | PROT_WRITE, 0);
+	map = map_shared(fd, ps, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	memcpy(map, "12345678", 8);
 	handle = attach(_metadata, self->imp, fd, NULL);
@@ -214,7 +214,7 @@ TEST_F(imp, crc32_is_zlib)
 	ASSERT_EQ(0, crc_of(_metadata, self->imp, handle, 0, 0));
 	ASSERT_EQ(0, crc_of(_metadata, self->imp, handle, ps, 0));
 	ASSERT_EQ(cohbuf_crc32(0, map, ps), crc_of(_metadata, self->imp, handle, 0, ps));
-	ASSERT_EQ(0, imp_detach(self->imp, handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
 	munmap(map, ps);
 	close(fd);
 }
@@ -228,9 +228,9 @@ TEST_F(imp, crc32_matches_process)
 	char *map;
 	int fd;
 
-	fd = cohbuf_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	map = cohbuf_map(fd, size, PROT_READ | PROT_WRITE, 0);
+	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	pattern_fill(map, size, 0, 11);
 	handle = attach(_metadata, self->imp, fd, &arg);
@@ -251,7 +251,7 @@ TEST_F(imp, crc32_matches_process)
 	pattern_fill(map, size, 0, 12);
 	ASSERT_EQ(cohbuf_crc32(0, map, size),
 		  crc_of(_metadata, self->imp, handle, 0, size));
-	ASSERT_EQ(0, imp_detach(self->imp, handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
 	munmap(map, size);
 	close(fd);
 }
@@ -263,14 +263,14 @@ TEST_F(imp, fill_seen_by_process)
 	char *map;
 	int fd;
 
-	fd = cohbuf_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	map = cohbuf_map(fd, size, PROT_READ | PROT_WRITE, 0);
+	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	pattern_fill(map, size, 0, 13);
 	handle = attach(_metadata, self->imp, fd, NULL);
 
-	ASSERT_EQ(0, imp_fill(self->imp, handle, off, len, 0xdeadbeef));
+	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, handle, off, len, 0xdeadbeef));
 	ASSERT_EQ(-1, words_check(map + off, len, 0xdeadbeef));
 	/* the words around the range are untouched */
 	ASSERT_EQ(-1, pattern_check(map, off - 4, 0, 13));
@@ -282,11 +282,11 @@ TEST_F(imp, fill_seen_by_process)
 		  crc_of(_metadata, self->imp, handle, 0, size));
 
 	/* the whole buffer, and an empty range changes nothing */
-	ASSERT_EQ(0, imp_fill(self->imp, handle, 0, size, 0x01020304));
+	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, handle, 0, size, 0x01020304));
 	ASSERT_EQ(-1, words_check(map, size, 0x01020304));
-	ASSERT_EQ(0, imp_fill(self->imp, handle, size, 0, 0));
+	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, handle, size, 0, 0));
 	ASSERT_EQ(-1, words_check(map, size, 0x01020304));
-	ASSERT_EQ(0, imp_detach(self->imp, handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
 	munmap(map, size);
 	close(fd);
 }
@@ -294,7 +294,7 @@ TEST_F(imp, fill_seen_by_process)
 /* The child's side of fill_two_processes: 0, or the step that failed. */
 static int two_proc_child(int fd, size_t size, int go, int done)
 {
-	char *map = cohbuf_map(fd, size, PROT_READ | PROT_WRITE, 0);
+	char *map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
 	char c;
 
 	if (map == MAP_FAILED)
@@ -326,9 +326,9 @@ TEST_F(imp, fill_two_processes)
 	char *map, c;
 	pid_t pid;
 
-	fd = cohbuf_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	map = cohbuf_map(fd, size, PROT_READ | PROT_WRITE, 0);
+	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	handle = attach(_metadata, self->imp, fd, NULL);
 	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
@@ -345,7 +345,7 @@ TEST_F(imp, fill_two_processes)
 	close(go[0]);
 	close(done[1]);
 
-	ASSERT_EQ(0, imp_fill(self->imp, handle, 0, size / 2, 0xc0ffee00));
+	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, handle, 0, size / 2, 0xc0ffee00));
 	ASSERT_EQ(-1, words_check(map, size / 2, 0xc0ffee00));
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	EXPECT_EQ(1, read(done[0], &c, 1));
@@ -358,7 +358,7 @@ TEST_F(imp, fill_two_processes)
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d",
 						 WEXITSTATUS(status));
-	ASSERT_EQ(0, imp_detach(self->imp, handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
 	munmap(map, size);
 	close(fd);
 }
@@ -372,15 +372,15 @@ TEST_F_TIMEOUT(imp, dma_addr_is_process_pfn_48mib, 180)
 {
 	size_t size = 48 * SZ_1M;
 	struct cohbuf_imp_attach arg;
-	struct cohbuf_row row;
+	struct cohbuf_entry row;
 	uint64_t ino;
 	char *map;
 	int fd;
 
-	fd = cohbuf_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fd_ino(fd, &ino));
-	map = cohbuf_map(fd, size, PROT_READ | PROT_WRITE, 0);
+	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
+	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	pattern_fill(map, size, 0, 15);
 	attach(_metadata, self->imp, fd, &arg);
@@ -393,7 +393,7 @@ TEST_F_TIMEOUT(imp, dma_addr_is_process_pfn_48mib, 180)
 	ASSERT_EQ(cohbuf_crc32(0, map, size),
 		  crc_of(_metadata, self->imp, arg.handle, 0, size));
 out:
-	ASSERT_EQ(0, imp_detach(self->imp, arg.handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, arg.handle));
 	munmap(map, size);
 	close(fd);
 }
@@ -408,13 +408,13 @@ TEST_F(imp, readonly_buffer_refuses_fill)
 
 	zeros = calloc(1, size);
 	ASSERT_NE(NULL, zeros);
-	fd = cohbuf_alloc(self->dev, size, O_RDONLY | O_CLOEXEC);
+	fd = cohbuf_alloc(self->dev, size, NULL, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	handle = attach(_metadata, self->imp, fd, NULL);
-	ASSERT_EQ(-EACCES, imp_fill(self->imp, handle, 0, size, 0xffffffff));
+	ASSERT_EQ(-EACCES, cohbuf_importer_fill(self->imp, handle, 0, size, 0xffffffff));
 	ASSERT_EQ(cohbuf_crc32(0, zeros, size),
 		  crc_of(_metadata, self->imp, handle, 0, size));
-	ASSERT_EQ(0, imp_detach(self->imp, handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
 	close(fd);
 	free(zeros);
 }
@@ -423,7 +423,7 @@ TEST_F(imp, readonly_buffer_refuses_fill)
 static void assert_attachments(struct __test_metadata *_metadata,
 			       uint64_t ino, uint64_t base, int n)
 {
-	struct cohbuf_row row;
+	struct cohbuf_entry row;
 	int count, named;
 
 	get_row(_metadata, ino, &row);
@@ -440,9 +440,9 @@ TEST_F(imp, attach_detach_counts)
 	uint64_t ino;
 	int fd;
 
-	fd = cohbuf_alloc(self->dev, SZ_1M, O_RDWR | O_CLOEXEC);
+	fd = cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fd_ino(fd, &ino));
+	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
 	assert_attachments(_metadata, ino, self->base, 0);
 	h1 = attach(_metadata, self->imp, fd, NULL);
 	assert_attachments(_metadata, ino, self->base, 1);
@@ -451,11 +451,11 @@ TEST_F(imp, attach_detach_counts)
 	h2 = attach(_metadata, self->imp, fd, NULL);
 	ASSERT_NE(h1, h2);
 	assert_attachments(_metadata, ino, self->base, 2);
-	ASSERT_EQ(0, imp_detach(self->imp, h1));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, h1));
 	assert_attachments(_metadata, ino, self->base, 1);
-	ASSERT_EQ(-ENOENT, imp_detach(self->imp, h1));
-	ASSERT_EQ(0, imp_fill(self->imp, h2, 0, 4, 1));
-	ASSERT_EQ(0, imp_detach(self->imp, h2));
+	ASSERT_EQ(-ENOENT, cohbuf_importer_detach(self->imp, h1));
+	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, h2, 0, 4, 1));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, h2));
 	assert_attachments(_metadata, ino, self->base, 0);
 	close(fd);
 	assert_live(_metadata, &self->live, 0, 0);
@@ -474,16 +474,16 @@ static int delete_module(const char *name)
 TEST_F(imp, attachment_keeps_buffer_and_module)
 {
 	size_t size = SZ_1M;
-	struct cohbuf_row row;
+	struct cohbuf_entry row;
 	uint32_t handle, crc;
 	uint64_t ino;
 	char *map;
 	int fd, ret;
 
-	fd = cohbuf_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fd_ino(fd, &ino));
-	map = cohbuf_map(fd, size, PROT_READ | PROT_WRITE, 0);
+	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
+	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	pattern_fill(map, size, 0, 16);
 	crc = cohbuf_crc32(0, map, size);
@@ -498,14 +498,14 @@ TEST_F(imp, attachment_keeps_buffer_and_module)
 	ASSERT_EQ(0, row.mappings);
 	ASSERT_EQ(1, row.attachments);
 	ASSERT_EQ(crc, crc_of(_metadata, self->imp, handle, 0, size));
-	ASSERT_EQ(0, imp_fill(self->imp, handle, 0, size, 7));
+	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, handle, 0, size, 7));
 
 	ret = delete_module("cohbuf");
 	ASSERT_TRUE(ret == -EBUSY || ret == -EAGAIN)
 		TH_LOG("rmmod cohbuf with an attachment: %s", strerror(-ret));
 	ASSERT_EQ(0, access(COHBUF_SYSFS "/initstate", F_OK));
 
-	ASSERT_EQ(0, imp_detach(self->imp, handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
 	ASSERT_EQ(-ENOENT, cohbuf_row(ino, &row));
 	assert_live(_metadata, &self->live, 0, 0);
 	ASSERT_EQ(self->base, get_imp_live(_metadata));
@@ -519,9 +519,9 @@ TEST_F(imp, close_detaches_all)
 	uint32_t kept;
 
 	for (i = 0; i < 2; i++) {
-		fd[i] = cohbuf_alloc(self->dev, SZ_1M, O_RDWR | O_CLOEXEC);
+		fd[i] = cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, fd[i]);
-		ASSERT_EQ(0, fd_ino(fd[i], &ino[i]));
+		ASSERT_EQ(0, cohbuf_ino(fd[i], &ino[i]));
 	}
 	kept = attach(_metadata, self->imp, fd[1], NULL);
 	imp2 = open_imp(_metadata);
@@ -533,7 +533,7 @@ TEST_F(imp, close_detaches_all)
 	ASSERT_EQ(0, close(imp2));
 	assert_attachments(_metadata, ino[0], self->base + 1, 0);
 	ASSERT_EQ(0, crc_of(_metadata, self->imp, kept, 0, 0));
-	ASSERT_EQ(0, imp_detach(self->imp, kept));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, kept));
 	assert_attachments(_metadata, ino[1], self->base, 0);
 	close(fd[0]);
 	close(fd[1]);
@@ -545,14 +545,14 @@ TEST_F(imp, handles_belong_to_their_file)
 	uint32_t handle, crc;
 	int imp2, fd;
 
-	fd = cohbuf_alloc(self->dev, SZ_1M, O_RDWR | O_CLOEXEC);
+	fd = cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	handle = attach(_metadata, self->imp, fd, NULL);
 	imp2 = open_imp(_metadata);
-	ASSERT_EQ(-ENOENT, imp_crc32(imp2, handle, 0, 4, &crc));
-	ASSERT_EQ(-ENOENT, imp_detach(imp2, handle));
+	ASSERT_EQ(-ENOENT, cohbuf_importer_crc32(imp2, handle, 0, 4, &crc));
+	ASSERT_EQ(-ENOENT, cohbuf_importer_detach(imp2, handle));
 	ASSERT_EQ(0, close(imp2));
-	ASSERT_EQ(0, imp_detach(self->imp, handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
 	close(fd);
 }
 
@@ -599,9 +599,9 @@ TEST_F_TIMEOUT(seg, nents_and_data_64k, 120)
 	char *map;
 	int fd;
 
-	fd = cohbuf_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	map = cohbuf_map(fd, size, PROT_READ | PROT_WRITE, 0);
+	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	pattern_fill(map, size, 0, 17);
 	attach(_metadata, self->imp, fd, &arg);
@@ -610,7 +610,7 @@ TEST_F_TIMEOUT(seg, nents_and_data_64k, 120)
 	ASSERT_EQ(cohbuf_crc32(0, map, size),
 		  crc_of(_metadata, self->imp, arg.handle, 0, size));
 	/* a fill across segment boundaries */
-	ASSERT_EQ(0, imp_fill(self->imp, arg.handle, off, len, 0x64646464));
+	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, arg.handle, off, len, 0x64646464));
 	ASSERT_EQ(-1, pattern_check(map, off, 0, 17));
 	ASSERT_EQ(-1, words_check(map + off, len, 0x64646464));
 	ASSERT_EQ(-1, pattern_check(map + off + len + 8, size - off - len - 8,
@@ -619,7 +619,7 @@ TEST_F_TIMEOUT(seg, nents_and_data_64k, 120)
 		  crc_of(_metadata, self->imp, arg.handle, 0, size));
 	if (check_dma_addrs(_metadata, self->imp, arg.handle, map, size))
 		TH_LOG("pagemap shows frame numbers to root only: DMA addresses not checked");
-	ASSERT_EQ(0, imp_detach(self->imp, arg.handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, arg.handle));
 	munmap(map, size);
 	close(fd);
 }
@@ -682,7 +682,7 @@ TEST_F(foreign, vgem)
 	ASSERT_EQ(self->size, create.size);
 	ASSERT_EQ(0, drmPrimeHandleToFD(self->owner, create.handle,
 					DRM_CLOEXEC | DRM_RDWR, &self->fd));
-	self->map = cohbuf_map(self->fd, self->size, PROT_READ | PROT_WRITE, 0);
+	self->map = map_shared(self->fd, self->size, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
 	round_trip(_metadata, self->imp, self->fd, self->map, self->size);
 }
@@ -728,7 +728,7 @@ TEST_F(foreign, udmabuf)
 	attach(_metadata, self->imp, self->fd, &arg);
 	if (check_dma_addrs(_metadata, self->imp, arg.handle, self->map, self->size))
 		TH_LOG("pagemap shows frame numbers to root only: DMA addresses not checked");
-	ASSERT_EQ(0, imp_detach(self->imp, arg.handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, arg.handle));
 }
 
 TEST_F(foreign, system_heap)
@@ -745,7 +745,7 @@ TEST_F(foreign, system_heap)
 	ASSERT_EQ(0, ioctl(self->owner, DMA_HEAP_IOCTL_ALLOC, &alloc))
 		TH_LOG("DMA_HEAP_IOCTL_ALLOC: %s", strerror(errno));
 	self->fd = alloc.fd;
-	self->map = cohbuf_map(self->fd, self->size, PROT_READ | PROT_WRITE, 0);
+	self->map = map_shared(self->fd, self->size, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
 	round_trip(_metadata, self->imp, self->fd, self->map, self->size);
 }
@@ -767,9 +767,9 @@ FIXTURE_SETUP(bad)
 	self->dev = open_dev(_metadata);
 	self->imp = open_imp(_metadata);
 	self->base = get_imp_live(_metadata);
-	self->fd = cohbuf_alloc(self->dev, self->size, O_RDWR | O_CLOEXEC);
+	self->fd = cohbuf_alloc(self->dev, self->size, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, fd_ino(self->fd, &self->ino));
+	ASSERT_EQ(0, cohbuf_ino(self->fd, &self->ino));
 	self->handle = attach(_metadata, self->imp, self->fd, NULL);
 }
 
@@ -784,7 +784,7 @@ FIXTURE_TEARDOWN(bad)
 static void assert_one_attachment(struct __test_metadata *_metadata,
 				  const FIXTURE_DATA(bad) *self)
 {
-	struct cohbuf_row row;
+	struct cohbuf_entry row;
 
 	ASSERT_EQ(self->base + 1, get_imp_live(_metadata));
 	get_row(_metadata, self->ino, &row);
@@ -879,7 +879,7 @@ TEST_F(bad, attach_efault_on_copy_out_leaks_nothing)
 	ASSERT_EQ(EFAULT, errno);
 	assert_one_attachment(_metadata, self);
 	/* and the handle it would have had was not left behind */
-	ASSERT_EQ(-ENOENT, imp_detach(self->imp, self->handle + 1));
+	ASSERT_EQ(-ENOENT, cohbuf_importer_detach(self->imp, self->handle + 1));
 	munmap(arg, page_size());
 }
 
@@ -902,10 +902,10 @@ TEST_F(bad, unknown_handles)
 	for (i = 0; i < sizeof(handles) / sizeof(handles[0]); i++) {
 		uint32_t h = handles[i];
 
-		EXPECT_EQ(-ENOENT, imp_detach(self->imp, h)) TH_LOG("handle %u", h);
-		EXPECT_EQ(-ENOENT, imp_fill(self->imp, h, 0, 4, 0)) TH_LOG("handle %u", h);
-		EXPECT_EQ(-ENOENT, imp_crc32(self->imp, h, 0, 4, &crc)) TH_LOG("handle %u", h);
-		EXPECT_EQ(-ENOENT, imp_dma_addr(self->imp, h, 0, &addr)) TH_LOG("handle %u", h);
+		EXPECT_EQ(-ENOENT, cohbuf_importer_detach(self->imp, h)) TH_LOG("handle %u", h);
+		EXPECT_EQ(-ENOENT, cohbuf_importer_fill(self->imp, h, 0, 4, 0)) TH_LOG("handle %u", h);
+		EXPECT_EQ(-ENOENT, cohbuf_importer_crc32(self->imp, h, 0, 4, &crc)) TH_LOG("handle %u", h);
+		EXPECT_EQ(-ENOENT, cohbuf_importer_dma_addr(self->imp, h, 0, &addr)) TH_LOG("handle %u", h);
 	}
 	assert_one_attachment(_metadata, self);
 }
@@ -917,10 +917,10 @@ static void expect_range_einval(struct __test_metadata *_metadata,
 {
 	uint32_t crc;
 
-	EXPECT_EQ(-EINVAL, imp_fill(self->imp, self->handle, off, len, 0))
+	EXPECT_EQ(-EINVAL, cohbuf_importer_fill(self->imp, self->handle, off, len, 0))
 		TH_LOG("FILL offset %#llx length %#llx", (unsigned long long)off,
 		       (unsigned long long)len);
-	EXPECT_EQ(-EINVAL, imp_crc32(self->imp, self->handle, off, len, &crc))
+	EXPECT_EQ(-EINVAL, cohbuf_importer_crc32(self->imp, self->handle, off, len, &crc))
 		TH_LOG("CRC32 offset %#llx length %#llx", (unsigned long long)off,
 		       (unsigned long long)len);
 }
@@ -947,8 +947,8 @@ TEST_F(bad, access_outside_buffer)
 	expect_range_einval(_metadata, self, size + 4, 0);
 	expect_range_einval(_metadata, self, 1ULL << 62, 4);
 	/* the edges themselves are inside */
-	ASSERT_EQ(0, imp_crc32(self->imp, self->handle, size - 4, 4, &crc));
-	ASSERT_EQ(0, imp_crc32(self->imp, self->handle, size, 0, &crc));
+	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, self->handle, size - 4, 4, &crc));
+	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, self->handle, size, 0, &crc));
 	ASSERT_EQ(0, crc);
 }
 
@@ -1006,9 +1006,9 @@ TEST_F(bad, dma_addr_outside_buffer)
 	struct cohbuf_imp_dma_addr arg = { .handle = self->handle, .pad = 1 };
 	uint64_t addr;
 
-	ASSERT_EQ(-EINVAL, imp_dma_addr(self->imp, self->handle, self->size, &addr));
-	ASSERT_EQ(-EINVAL, imp_dma_addr(self->imp, self->handle, ~0ULL, &addr));
-	ASSERT_EQ(0, imp_dma_addr(self->imp, self->handle, self->size - 1, &addr));
+	ASSERT_EQ(-EINVAL, cohbuf_importer_dma_addr(self->imp, self->handle, self->size, &addr));
+	ASSERT_EQ(-EINVAL, cohbuf_importer_dma_addr(self->imp, self->handle, ~0ULL, &addr));
+	ASSERT_EQ(0, cohbuf_importer_dma_addr(self->imp, self->handle, self->size - 1, &addr));
 	ASSERT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_DMA_ADDR, &arg));
 	ASSERT_EQ(EINVAL, errno);
 }
@@ -1039,15 +1039,15 @@ static int no_cap_child(int imp, uint32_t handle)
 
 	if (drop_cap_sys_admin())
 		return 1;
-	if (imp_dma_addr(imp, handle, 0, &addr) != -EPERM)
+	if (cohbuf_importer_dma_addr(imp, handle, 0, &addr) != -EPERM)
 		return 2;
 	/* checked before anything else, even the handle */
-	if (imp_dma_addr(imp, 0, 0, &addr) != -EPERM)
+	if (cohbuf_importer_dma_addr(imp, 0, 0, &addr) != -EPERM)
 		return 3;
 	if (ioctl(imp, COHBUF_IMP_IOCTL_DMA_ADDR, NULL) != -1 || errno != EPERM)
 		return 4;
 	/* CPU access needs no capability */
-	if (imp_crc32(imp, handle, 0, 4, &crc))
+	if (cohbuf_importer_crc32(imp, handle, 0, 4, &crc))
 		return 5;
 	return 0;
 }
@@ -1058,7 +1058,7 @@ TEST_F(bad, dma_addr_needs_cap_sys_admin)
 	int status;
 	pid_t pid;
 
-	ASSERT_EQ(0, imp_dma_addr(self->imp, self->handle, 0, &addr));
+	ASSERT_EQ(0, cohbuf_importer_dma_addr(self->imp, self->handle, 0, &addr));
 	fflush(NULL);
 	pid = fork();
 	ASSERT_LE(0, pid);

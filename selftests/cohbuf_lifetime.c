@@ -37,15 +37,15 @@ FIXTURE_TEARDOWN(lifetime)
 TEST_F(lifetime, close_fd_keeps_mapping)
 {
 	size_t size = 8 * page_size();
-	struct cohbuf_row row;
+	struct cohbuf_entry row;
 	uint64_t ino;
 	void *map;
 	int fd;
 
-	fd = cohbuf_alloc(self->dev, size, O_RDWR);
+	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fd_ino(fd, &ino));
-	map = cohbuf_map(fd, size, PROT_READ | PROT_WRITE, 0);
+	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
+	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	pattern_fill(map, size, 0, 7);
 	ASSERT_EQ(0, close(fd));
@@ -66,19 +66,19 @@ TEST_F(lifetime, close_fd_keeps_mapping)
 TEST_F(lifetime, counters_return_to_baseline)
 {
 	uint64_t size = 3 * SZ_1M + 1, rounded = page_align(size), ino;
-	struct cohbuf_row row;
+	struct cohbuf_entry row;
 	void *map[2];
 	int fd, fd2;
 
-	fd = cohbuf_alloc(self->dev, size, O_RDWR);
+	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fd_ino(fd, &ino));
+	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
 	assert_live(_metadata, &self->base, 1, rounded);
 	fd2 = dup(fd);
 	ASSERT_LE(0, fd2);
-	map[0] = cohbuf_map(fd, rounded, PROT_READ | PROT_WRITE, 0);
+	map[0] = map_shared(fd, rounded, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map[0]);
-	map[1] = cohbuf_map(fd, page_size(), PROT_READ, rounded - page_size());
+	map[1] = map_shared(fd, page_size(), PROT_READ, rounded - page_size());
 	ASSERT_NE(MAP_FAILED, map[1]);
 	ASSERT_EQ(2, row_mappings(_metadata, ino));
 
@@ -99,15 +99,15 @@ TEST_F(lifetime, counters_return_to_baseline)
 TEST_F(lifetime, partial_munmap_releases)
 {
 	size_t ps = page_size(), size = 8 * ps;
-	struct cohbuf_row row;
+	struct cohbuf_entry row;
 	uint64_t ino;
 	char *map;
 	int fd;
 
-	fd = cohbuf_alloc(self->dev, size, O_RDWR);
+	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fd_ino(fd, &ino));
-	map = cohbuf_map(fd, size, PROT_READ | PROT_WRITE, 0);
+	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
+	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	pattern_fill(map, size, 0, 9);
 	ASSERT_EQ(0, close(fd));
@@ -127,7 +127,7 @@ TEST_F(lifetime, partial_munmap_releases)
 TEST_F(lifetime, debugfs_row)
 {
 	uint64_t size = SZ_1M + page_size(), ino, min_chunks;
-	struct cohbuf_row row;
+	struct cohbuf_entry row;
 	char comm[32] = "";
 	void *map[2];
 	int fd, cfd;
@@ -138,9 +138,9 @@ TEST_F(lifetime, debugfs_row)
 	close(cfd);
 	comm[strcspn(comm, "\n")] = '\0';
 
-	fd = cohbuf_alloc(self->dev, size, O_RDWR);
+	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fd_ino(fd, &ino));
+	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
 	get_row(_metadata, ino, &row);
 	ASSERT_EQ(ino, row.ino);
 	ASSERT_EQ(size, row.size);
@@ -153,10 +153,10 @@ TEST_F(lifetime, debugfs_row)
 	ASSERT_LE(min_chunks, row.chunks);
 	ASSERT_GE(size / page_size(), row.chunks);
 
-	map[0] = cohbuf_map(fd, size, PROT_READ, 0);
+	map[0] = map_shared(fd, size, PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, map[0]);
 	ASSERT_EQ(1, row_mappings(_metadata, ino));
-	map[1] = cohbuf_map(fd, size, PROT_READ | PROT_WRITE, 0);
+	map[1] = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map[1]);
 	ASSERT_EQ(2, row_mappings(_metadata, ino));
 	ASSERT_EQ(0, munmap(map[1], size));
@@ -170,13 +170,13 @@ TEST_F(lifetime, debugfs_row)
 
 TEST_F(lifetime, debugfs_row_sixty_four_mib)
 {
-	struct cohbuf_row row;
+	struct cohbuf_entry row;
 	uint64_t ino;
 	int fd;
 
-	fd = cohbuf_alloc(self->dev, SZ_64M, O_RDWR);
+	fd = cohbuf_alloc(self->dev, SZ_64M, NULL, O_RDWR);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fd_ino(fd, &ino));
+	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
 	get_row(_metadata, ino, &row);
 	ASSERT_EQ(SZ_64M, row.size);
 	ASSERT_LE(SZ_64M / SZ_4M, row.chunks);
@@ -196,10 +196,10 @@ TEST_F(lifetime, fork_counts_mapping)
 	char c;
 	int fd;
 
-	fd = cohbuf_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, fd_ino(fd, &ino));
-	map = cohbuf_map(fd, size, PROT_READ | PROT_WRITE, 0);
+	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
+	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	ASSERT_EQ(0, close(fd));
 	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
@@ -377,9 +377,9 @@ TEST_F_TIMEOUT(unload, busy_while_buffer_lives, 60)
 	void *map;
 
 	dev = open_dev(_metadata);
-	fd = cohbuf_alloc(dev, SZ_1M, O_RDWR | O_CLOEXEC);
+	fd = cohbuf_alloc(dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	map = cohbuf_map(fd, SZ_1M, PROT_READ | PROT_WRITE, 0);
+	map = map_shared(fd, SZ_1M, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	ASSERT_EQ(0, close(dev));
 
@@ -412,7 +412,7 @@ TEST_F_TIMEOUT(unload, busy_while_buffer_lives, 60)
 	ASSERT_EQ(0, ret) TH_LOG("reloading %s \"%s\": %s", self->cohbuf_ko,
 				 self->cohbuf_params, strerror(-ret));
 	dev = open_dev(_metadata);
-	fd = cohbuf_alloc(dev, SZ_1M, O_RDWR | O_CLOEXEC);
+	fd = cohbuf_alloc(dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ((off_t)SZ_1M, lseek(fd, 0, SEEK_END));
 	close(fd);

@@ -29,9 +29,9 @@ FIXTURE_SETUP(mmap)
 	self->ps = page_size();
 	self->size = NPAGES * self->ps;
 	self->dev = open_dev(_metadata);
-	self->fd = cohbuf_alloc(self->dev, self->size, O_RDWR | O_CLOEXEC);
+	self->fd = cohbuf_alloc(self->dev, self->size, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
-	self->full = cohbuf_map(self->fd, self->size, PROT_READ | PROT_WRITE, 0);
+	self->full = map_shared(self->fd, self->size, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, self->full);
 	pattern_fill(self->full, self->size, 0, 1);
 }
@@ -50,7 +50,7 @@ TEST_F(mmap, partial_map_at_offset)
 	size_t off = 5 * self->ps, len = 3 * self->ps;
 	char *win;
 
-	win = cohbuf_map(self->fd, len, PROT_READ | PROT_WRITE, off);
+	win = map_shared(self->fd, len, PROT_READ | PROT_WRITE, off);
 	ASSERT_NE(MAP_FAILED, win);
 	/* the window sees the buffer's bytes at its offset */
 	ASSERT_EQ(-1, pattern_check(win, len, off, 1));
@@ -68,7 +68,7 @@ TEST_F(mmap, partial_map_last_page)
 	size_t off = self->size - self->ps;
 	void *win;
 
-	win = cohbuf_map(self->fd, self->ps, PROT_READ, off);
+	win = map_shared(self->fd, self->ps, PROT_READ, off);
 	ASSERT_NE(MAP_FAILED, win);
 	ASSERT_EQ(-1, pattern_check(win, self->ps, off, 1));
 	ASSERT_EQ(0, munmap(win, self->ps));
@@ -76,7 +76,7 @@ TEST_F(mmap, partial_map_last_page)
 
 TEST_F(mmap, map_longer_than_buffer_fails)
 {
-	void *p = cohbuf_map(self->fd, self->size + self->ps, PROT_READ, 0);
+	void *p = map_shared(self->fd, self->size + self->ps, PROT_READ, 0);
 
 	ASSERT_EQ(MAP_FAILED, p);
 	ASSERT_EQ(EINVAL, errno);
@@ -84,7 +84,7 @@ TEST_F(mmap, map_longer_than_buffer_fails)
 
 TEST_F(mmap, map_at_end_fails)
 {
-	void *p = cohbuf_map(self->fd, self->ps, PROT_READ, self->size);
+	void *p = map_shared(self->fd, self->ps, PROT_READ, self->size);
 
 	ASSERT_EQ(MAP_FAILED, p);
 	ASSERT_EQ(EINVAL, errno);
@@ -92,7 +92,7 @@ TEST_F(mmap, map_at_end_fails)
 
 TEST_F(mmap, map_straddling_end_fails)
 {
-	void *p = cohbuf_map(self->fd, 2 * self->ps, PROT_READ,
+	void *p = map_shared(self->fd, 2 * self->ps, PROT_READ,
 			     self->size - self->ps);
 
 	ASSERT_EQ(MAP_FAILED, p);
@@ -102,7 +102,7 @@ TEST_F(mmap, map_straddling_end_fails)
 /* An offset far beyond the buffer, with no overflow in the VM's own checks. */
 TEST_F(mmap, map_huge_offset_fails)
 {
-	void *p = cohbuf_map(self->fd, self->ps, PROT_READ, (off_t)1 << 62);
+	void *p = map_shared(self->fd, self->ps, PROT_READ, (off_t)1 << 62);
 
 	ASSERT_EQ(MAP_FAILED, p);
 	ASSERT_EQ(EINVAL, errno);
@@ -143,7 +143,7 @@ TEST_F(mmap, mremap_grow_in_place_fails)
 	void *win, *p;
 
 	/* a half-size window has room to grow inside the buffer's bounds */
-	win = cohbuf_map(self->fd, half, PROT_READ, 0);
+	win = map_shared(self->fd, half, PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, win);
 	p = mremap(win, half, self->size, 0);
 	ASSERT_EQ(MAP_FAILED, p);
@@ -175,7 +175,7 @@ FIXTURE_SETUP(rdonly)
 	self->map = MAP_FAILED;
 	self->size = 4 * page_size();
 	self->dev = open_dev(_metadata);
-	self->fd = cohbuf_alloc(self->dev, self->size, O_RDONLY | O_CLOEXEC);
+	self->fd = cohbuf_alloc(self->dev, self->size, NULL, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 }
 
@@ -189,24 +189,24 @@ FIXTURE_TEARDOWN(rdonly)
 
 TEST_F(rdonly, write_map_fails)
 {
-	self->map = cohbuf_map(self->fd, self->size, PROT_READ | PROT_WRITE, 0);
+	self->map = map_shared(self->fd, self->size, PROT_READ | PROT_WRITE, 0);
 	ASSERT_EQ(MAP_FAILED, self->map);
 	ASSERT_EQ(EACCES, errno);
-	self->map = cohbuf_map(self->fd, self->size, PROT_WRITE, 0);
+	self->map = map_shared(self->fd, self->size, PROT_WRITE, 0);
 	ASSERT_EQ(MAP_FAILED, self->map);
 	ASSERT_EQ(EACCES, errno);
 }
 
 TEST_F(rdonly, read_map_works)
 {
-	self->map = cohbuf_map(self->fd, self->size, PROT_READ, 0);
+	self->map = map_shared(self->fd, self->size, PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
 	ASSERT_EQ(-1, bytes_check(self->map, self->size, 0));
 }
 
 TEST_F(rdonly, mprotect_write_fails)
 {
-	self->map = cohbuf_map(self->fd, self->size, PROT_READ, 0);
+	self->map = map_shared(self->fd, self->size, PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
 	ASSERT_EQ(-1, mprotect(self->map, self->size, PROT_READ | PROT_WRITE));
 	ASSERT_EQ(EACCES, errno);

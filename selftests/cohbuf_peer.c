@@ -34,9 +34,9 @@ static int serve(int sock, struct peer_reply *reply)
 	off_t size;
 	char *map;
 
-	ret = cohbuf_recv_fd(sock, &fd, &req, sizeof(req));
-	if (ret)
-		return fail(reply, "recv_fd", -ret);
+	ret = cohbuf_recv_fds(sock, &fd, 1, &req, sizeof(req));
+	if (ret != 1)
+		return fail(reply, "recv_fds", ret < 0 ? -ret : EBADMSG);
 
 	size = lseek(fd, 0, SEEK_END);
 	if (size < 0) {
@@ -44,7 +44,7 @@ static int serve(int sock, struct peer_reply *reply)
 		goto out_close;
 	}
 	reply->size = size;
-	ret = fd_ino(fd, &reply->ino);
+	ret = cohbuf_ino(fd, &reply->ino);
 	if (ret) {
 		ret = fail(reply, "fstat", -ret);
 		goto out_close;
@@ -54,7 +54,7 @@ static int serve(int sock, struct peer_reply *reply)
 		goto out_close;
 	}
 
-	map = cohbuf_map(fd, size, PROT_READ | PROT_WRITE, 0);
+	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
 	if (map == MAP_FAILED) {
 		ret = fail(reply, "mmap", errno);
 		goto out_close;

@@ -31,9 +31,9 @@ FIXTURE_SETUP(share)
 	self->pid = -1;
 	self->map = MAP_FAILED;
 	self->dev = open_dev(_metadata);
-	self->fd = cohbuf_alloc(self->dev, SHARE_SIZE, O_RDWR | O_CLOEXEC);
+	self->fd = cohbuf_alloc(self->dev, SHARE_SIZE, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
-	self->map = cohbuf_map(self->fd, SHARE_SIZE, PROT_READ | PROT_WRITE, 0);
+	self->map = map_shared(self->fd, SHARE_SIZE, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
 }
 
@@ -85,7 +85,7 @@ TEST_F(share, scm_rights_to_exec_peer)
 	ASSERT_EQ(0, cohbuf_pagemap_pfn(last, &pfn_last));
 	ASSERT_NE(0, pfn_first);
 	ASSERT_NE(0, pfn_last);
-	ASSERT_EQ(0, fd_ino(self->fd, &ino));
+	ASSERT_EQ(0, cohbuf_ino(self->fd, &ino));
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sock));
 	ASSERT_EQ(0, fcntl(sock[0], F_SETFD, FD_CLOEXEC));
@@ -99,7 +99,7 @@ TEST_F(share, scm_rights_to_exec_peer)
 	}
 	close(sock[1]);
 
-	ASSERT_EQ(0, cohbuf_send_fd(sock[0], self->fd, &req, sizeof(req)));
+	ASSERT_EQ(0, cohbuf_send_fds(sock[0], &self->fd, 1, &req, sizeof(req)));
 	ret = recv(sock[0], &reply, sizeof(reply), 0);
 	ASSERT_EQ(sizeof(reply), ret) TH_LOG("no reply from %s", peer);
 	ASSERT_EQ(0, reap(&self->pid));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Helpers shared by the cohbuf selftests: allocation, patterns, debugfs and
- * sysfs readers, pagemap lookup and fd passing. See cohbuf_test.h.
+ * Helpers shared by the cohbuf selftests: patterns, debugfs and sysfs
+ * readers. See cohbuf_test.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,31 +31,12 @@ uint64_t page_align(uint64_t size)
 	return (size + mask) & ~mask;
 }
 
-int cohbuf_open(void)
-{
-	int fd = open(COHBUF_DEV, O_RDWR | O_CLOEXEC);
-
-	return fd < 0 ? -errno : fd;
-}
-
 int cohbuf_alloc_req(int dev, struct cohbuf_alloc *req)
 {
 	return ioctl(dev, COHBUF_IOCTL_ALLOC, req) ? -errno : 0;
 }
 
-int cohbuf_alloc(int dev, uint64_t size, uint32_t fd_flags)
-{
-	struct cohbuf_alloc req = {
-		.size = size,
-		.fd_flags = fd_flags,
-		.fd = -1,
-	};
-	int ret = cohbuf_alloc_req(dev, &req);
-
-	return ret ? ret : req.fd;
-}
-
-void *cohbuf_map(int fd, size_t len, int prot, off_t offset)
+void *map_shared(int fd, size_t len, int prot, off_t offset)
 {
 	return mmap(NULL, len, prot, MAP_SHARED, fd, offset);
 }
@@ -99,16 +80,6 @@ ssize_t bytes_check(const void *p, size_t len, uint8_t byte)
 		if (b[i] != byte)
 			return (ssize_t)i;
 	return -1;
-}
-
-int fd_ino(int fd, uint64_t *ino)
-{
-	struct stat st;
-
-	if (fstat(fd, &st))
-		return -errno;
-	*ino = st.st_ino;
-	return 0;
 }
 
 /* Reads a whole (small) pseudo file into a NUL-terminated malloc'ed buffer. */
@@ -194,40 +165,26 @@ int cohbuf_live(struct cohbuf_live *live)
 	return ret;
 }
 
-int cohbuf_row(uint64_t ino, struct cohbuf_row *row)
+int cohbuf_row(uint64_t ino, struct cohbuf_entry *row)
 {
-	char *text, *line, *save = NULL;
-	int ret;
+	struct cohbuf_entry *list;
+	int n, i, ret;
 
 	ret = debugfs_ready();
 	if (ret)
 		return ret;
-	ret = read_file(COHBUF_DEBUGFS "/buffers", &text);
-	if (ret)
-		return ret;
+	n = cohbuf_list(&list);
+	if (n < 0)
+		return n;
 	ret = -ENOENT;
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		struct cohbuf_row r;
-		unsigned long long i, s, c, a, m;
-		long long pid;
-
-		if (sscanf(line, "%llu %llu %llu %lld %31s %llu %llu",
-			   &i, &s, &c, &pid, r.comm, &a, &m) != 7)
-			continue;	/* the "ino ..." header */
-		if (i != ino)
-			continue;
-		r.ino = i;
-		r.size = s;
-		r.chunks = c;
-		r.pid = pid;
-		r.attachments = a;
-		r.mappings = m;
-		*row = r;
-		ret = 0;
-		break;
+	for (i = 0; i < n; i++) {
+		if (list[i].ino == ino) {
+			*row = list[i];
+			ret = 0;
+			break;
+		}
 	}
-	free(text);
+	free(list);
 	return ret;
 }
 
@@ -351,65 +308,6 @@ int exe_sibling(const char *name, char *path, size_t len)
 	exe[n] = '\0';
 	if ((size_t)snprintf(path, len, "%s/%s", dirname(exe), name) >= len)
 		return -ENAMETOOLONG;
-	return 0;
-}
-
-int imp_open(void)
-{
-	int fd = open(COHBUF_IMP_DEV, O_RDWR | O_CLOEXEC);
-
-	return fd < 0 ? -errno : fd;
-}
-
-int imp_attach(int imp, int fd, struct cohbuf_imp_attach *arg)
-{
-	memset(arg, 0, sizeof(*arg));
-	arg->fd = fd;
-	return ioctl(imp, COHBUF_IMP_IOCTL_ATTACH, arg) ? -errno : 0;
-}
-
-int imp_detach(int imp, uint32_t handle)
-{
-	struct cohbuf_imp_detach arg = { .handle = handle };
-
-	return ioctl(imp, COHBUF_IMP_IOCTL_DETACH, &arg) ? -errno : 0;
-}
-
-int imp_fill(int imp, uint32_t handle, uint64_t off, uint64_t len,
-	     uint32_t pattern)
-{
-	struct cohbuf_imp_access arg = {
-		.handle = handle,
-		.pattern = pattern,
-		.offset = off,
-		.length = len,
-	};
-
-	return ioctl(imp, COHBUF_IMP_IOCTL_FILL, &arg) ? -errno : 0;
-}
-
-int imp_crc32(int imp, uint32_t handle, uint64_t off, uint64_t len,
-	      uint32_t *crc)
-{
-	struct cohbuf_imp_access arg = {
-		.handle = handle,
-		.offset = off,
-		.length = len,
-	};
-
-	if (ioctl(imp, COHBUF_IMP_IOCTL_CRC32, &arg))
-		return -errno;
-	*crc = arg.crc32;
-	return 0;
-}
-
-int imp_dma_addr(int imp, uint32_t handle, uint64_t off, uint64_t *addr)
-{
-	struct cohbuf_imp_dma_addr arg = { .handle = handle, .offset = off };
-
-	if (ioctl(imp, COHBUF_IMP_IOCTL_DMA_ADDR, &arg))
-		return -errno;
-	*addr = arg.dma_addr;
 	return 0;
 }
 

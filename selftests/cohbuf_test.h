@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the cohbuf selftests and their peer program.
+ * Helpers shared by the cohbuf selftests and their peer program, on top of
+ * libcohbuf (allocation, fd passing, pagemap, CRC-32, the importer).
  *
  * Nothing here uses the kselftest harness: every helper returns 0 (or a
  * value) on success and a negative errno on failure, and the tests turn
@@ -15,15 +16,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "cohbuf.h"
-#include "cohbuf_util.h"
-#include "cohbuf_importer.h"
+#include "libcohbuf.h"
 
-#define COHBUF_DEV		"/dev/cohbuf"
+#define COHBUF_DEV		COHBUF_DEVICE
 #define COHBUF_DEBUGFS		"/sys/kernel/debug/cohbuf"
 #define COHBUF_SYSFS		"/sys/module/cohbuf"
 #define DMABUF_BUFINFO		"/sys/kernel/debug/dma_buf/bufinfo"
-#define COHBUF_IMP_DEV		"/dev/cohbuf_importer"
+#define COHBUF_IMP_DEV		COHBUF_IMPORTER_DEVICE
 #define COHBUF_IMP_DEBUGFS	"/sys/kernel/debug/cohbuf_importer"
 #define COHBUF_IMP_MODULE	"cohbuf_importer"
 
@@ -35,14 +34,13 @@
 size_t page_size(void);
 uint64_t page_align(uint64_t size);
 
-/* Opens /dev/cohbuf (O_RDWR | O_CLOEXEC): fd, or -errno. */
-int cohbuf_open(void);
 /* COHBUF_IOCTL_ALLOC with a caller-built request: 0, or -errno. */
 int cohbuf_alloc_req(int dev, struct cohbuf_alloc *req);
-/* Allocates @size bytes with @fd_flags: the dma-buf fd, or -errno. */
-int cohbuf_alloc(int dev, uint64_t size, uint32_t fd_flags);
-/* Maps @len bytes of @fd at @offset, MAP_SHARED: the address or MAP_FAILED. */
-void *cohbuf_map(int fd, size_t len, int prot, off_t offset);
+/*
+ * mmap() itself, MAP_SHARED, for the tests of the kernel's mapping rules:
+ * the address, or MAP_FAILED with errno set.
+ */
+void *map_shared(int fd, size_t len, int prot, off_t offset);
 
 /*
  * A position-dependent pattern: the 64-bit word at byte offset @off of a
@@ -55,9 +53,6 @@ ssize_t pattern_check(const void *p, size_t len, uint64_t off, uint32_t seed);
 /* Offset of the first byte that is not @byte, or -1. */
 ssize_t bytes_check(const void *p, size_t len, uint8_t byte);
 
-/* st_ino of an fd: 0, or -errno. */
-int fd_ino(int fd, uint64_t *ino);
-
 /* debugfs live_buffers and live_bytes */
 struct cohbuf_live {
 	uint64_t buffers;
@@ -67,19 +62,8 @@ struct cohbuf_live {
 /* Reads both counters (mounting debugfs if needed): 0, or -errno. */
 int cohbuf_live(struct cohbuf_live *live);
 
-/* One line of debugfs cohbuf/buffers: ino size chunks pid comm attachments mappings */
-struct cohbuf_row {
-	uint64_t ino;
-	uint64_t size;
-	uint64_t chunks;
-	int64_t pid;
-	char comm[32];
-	uint64_t attachments;
-	uint64_t mappings;
-};
-
 /* The row of buffer @ino: 0, -ENOENT if it is not listed, or -errno. */
-int cohbuf_row(uint64_t ino, struct cohbuf_row *row);
+int cohbuf_row(uint64_t ino, struct cohbuf_entry *row);
 
 /*
  * Devices attached to dma-buf @ino in dma_buf/bufinfo: returns how many are
@@ -98,16 +82,6 @@ int fdinfo_field(int fd, const char *key, char *val, size_t len);
 /* Path of @name in the directory of the running executable: 0, or -errno. */
 int exe_sibling(const char *name, char *path, size_t len);
 
-/* cohbuf_importer: each returns 0 (or an fd), or -errno. */
-int imp_open(void);
-/* COHBUF_IMP_IOCTL_ATTACH of @fd; fills @arg (handle, nents, size). */
-int imp_attach(int imp, int fd, struct cohbuf_imp_attach *arg);
-int imp_detach(int imp, uint32_t handle);
-int imp_fill(int imp, uint32_t handle, uint64_t off, uint64_t len,
-	     uint32_t pattern);
-int imp_crc32(int imp, uint32_t handle, uint64_t off, uint64_t len,
-	      uint32_t *crc);
-int imp_dma_addr(int imp, uint32_t handle, uint64_t off, uint64_t *addr);
 /* debugfs cohbuf_importer/attachments */
 int imp_live(uint64_t *attachments);
 

@@ -10,14 +10,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "cohbuf_importer.h"
-#include "cohbuf_util.h"
+#include "libcohbuf.h"
 #include "demo.h"
 
 static int die(const char *what, int err)
@@ -42,42 +40,40 @@ static int listen_on(const char *path)
 
 static int imp_frame(int imp, uint32_t handle, uint64_t offset, uint64_t *pfn)
 {
-	struct cohbuf_imp_dma_addr req = { .handle = handle, .offset = offset };
+	int ret = cohbuf_importer_dma_addr(imp, handle, offset, pfn);
 
-	if (ioctl(imp, COHBUF_IMP_IOCTL_DMA_ADDR, &req))
-		return -errno;
-	*pfn = req.dma_addr / sysconf(_SC_PAGESIZE);
-	return 0;
+	*pfn /= sysconf(_SC_PAGESIZE);
+	return ret;
 }
 
 /* Attach through the importer: its frames and CRC, then the watermark. */
 static int import(int fd, struct demo_reply *r)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	struct cohbuf_imp_attach att = { .fd = fd };
-	struct cohbuf_imp_access acc = { 0 };
-	int imp, ret = 0;
+	struct cohbuf_imp_attach att;
+	int imp, ret;
 
-	imp = open("/dev/cohbuf_importer", O_RDWR | O_CLOEXEC);
-	if (imp < 0 || ioctl(imp, COHBUF_IMP_IOCTL_ATTACH, &att))
-		return -errno;
+	imp = cohbuf_importer_open();
+	if (imp < 0)
+		return imp;
+	ret = cohbuf_importer_attach(imp, fd, &att);
+	if (ret)
+		goto out;
+	printf("consumer: handed the fd to " COHBUF_IMPORTER_DEVICE ": %u DMA segments\n",
+	       att.nents);
 	r->importer.size = att.size;
-	acc = (struct cohbuf_imp_access){ .handle = att.handle, .length = att.size };
-	if (ioctl(imp, COHBUF_IMP_IOCTL_CRC32, &acc))
-		ret = -errno;
-	r->importer.crc32 = acc.crc32;
+	ret = cohbuf_importer_crc32(imp, att.handle, 0, att.size,
+				    &r->importer.crc32);
 	if (!ret)
 		ret = imp_frame(imp, att.handle, 0, &r->importer.pfn_first);
 	if (!ret)
 		ret = imp_frame(imp, att.handle, (att.size - 1) & ~(page - 1),
 				&r->importer.pfn_last);
-	acc = (struct cohbuf_imp_access){ .handle = att.handle,
-		.pattern = DEMO_WATERMARK, .length = DEMO_MARK_LEN };
-	if (!ret && ioctl(imp, COHBUF_IMP_IOCTL_FILL, &acc))
-		ret = -errno;
+	if (!ret)
+		ret = cohbuf_importer_fill(imp, att.handle, 0, DEMO_MARK_LEN,
+					   DEMO_WATERMARK);
 	r->watermark = DEMO_WATERMARK;
-	printf("consumer: handed the fd to /dev/cohbuf_importer: %u DMA segments\n",
-	       att.nents);
+out:
 	close(imp);	/* detaches */
 	return ret;
 }
@@ -101,13 +97,13 @@ int main(int argc, char **argv)
 	sock = accept(lsock, NULL, NULL);
 	if (sock < 0)
 		return die("accept", errno);
-	ret = cohbuf_recv_fd(sock, &fd, &theirs, sizeof(theirs));
-	if (ret)
-		return die("receive fd", -ret);
+	ret = cohbuf_recv_fds(sock, &fd, 1, &theirs, sizeof(theirs));
+	if (ret != 1)
+		return die("receive fd", ret < 0 ? -ret : EBADMSG);
 
-	map = mmap(NULL, theirs.size, PROT_READ, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
-		return die("mmap", errno);
+	ret = cohbuf_map(fd, 0, theirs.size, PROT_READ, &map);
+	if (ret)
+		return die("mmap", -ret);
 	ret = demo_view(fd, map, theirs.size, &mine);
 	if (ret)
 		return die("inspect buffer", -ret);

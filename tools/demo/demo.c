@@ -1,23 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <errno.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "cohbuf_util.h"
+#include "libcohbuf.h"
 #include "demo.h"
 
 /* Inode, first and last page frame, and CRC-32 of a mapped buffer. */
 int demo_view(int fd, const void *map, uint64_t size, struct demo_view *v)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	struct stat st;
 	int ret;
 
-	if (fstat(fd, &st))
-		return -errno;
+	ret = cohbuf_ino(fd, &v->ino);
+	if (ret)
+		return ret;
 	v->size = size;
-	v->ino = st.st_ino;
 	v->crc32 = cohbuf_crc32(0, map, size);
 	ret = cohbuf_pagemap_pfn(map, &v->pfn_first);
 	if (ret)

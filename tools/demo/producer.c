@@ -9,14 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "cohbuf.h"
-#include "cohbuf_util.h"
+#include "libcohbuf.h"
 #include "demo.h"
 
 static int die(const char *what, int err)
@@ -69,26 +67,32 @@ static int check_watermark(const uint32_t *px, uint32_t mark)
 
 int main(int argc, char **argv)
 {
-	struct cohbuf_alloc req = { .size = DEMO_SIZE, .fd_flags = O_RDWR | O_CLOEXEC };
 	struct demo_reply theirs;
 	struct demo_view mine;
-	int dev, sock, ret;
+	int dev, fd, sock, ret;
 	void *map;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s SOCKET\n", argv[0]);
 		return 2;
 	}
-	dev = open("/dev/cohbuf", O_RDWR | O_CLOEXEC);
+	dev = cohbuf_open();
 	if (dev < 0)
-		return die("open /dev/cohbuf", errno);
-	if (ioctl(dev, COHBUF_IOCTL_ALLOC, &req))
-		return die("COHBUF_IOCTL_ALLOC", errno);
-	map = mmap(NULL, DEMO_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, req.fd, 0);
-	if (map == MAP_FAILED)
-		return die("mmap", errno);
+		return die("open " COHBUF_DEVICE, -dev);
+	fd = cohbuf_alloc(dev, DEMO_SIZE, "demo-frame", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return die("allocate", -fd);
+	ret = cohbuf_map(fd, 0, DEMO_SIZE, PROT_READ | PROT_WRITE, &map);
+	if (ret)
+		return die("mmap", -ret);
+	ret = cohbuf_begin_cpu_access(fd, COHBUF_ACCESS_WRITE);
+	if (ret)
+		return die("begin CPU access", -ret);
 	paint(map);
-	ret = demo_view(req.fd, map, DEMO_SIZE, &mine);
+	ret = cohbuf_end_cpu_access(fd, COHBUF_ACCESS_WRITE);
+	if (ret)
+		return die("end CPU access", -ret);
+	ret = demo_view(fd, map, DEMO_SIZE, &mine);
 	if (ret)
 		return die("inspect buffer", -ret);
 	printf("producer: allocated a %.1f MiB 4K RGBA frame with cohbuf and painted it\n",
@@ -98,7 +102,7 @@ int main(int argc, char **argv)
 	sock = connect_to(argv[1]);
 	if (sock < 0)
 		return die("connect", -sock);
-	ret = cohbuf_send_fd(sock, req.fd, &mine, sizeof(mine));
+	ret = cohbuf_send_fds(sock, &fd, 1, &mine, sizeof(mine));
 	if (ret)
 		return die("send fd", -ret);
 	printf("producer: sent the dma-buf fd over %s (SCM_RIGHTS), no pixel copied\n",

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libcohbuf: the device, allocation, names, size and inode, mappings and
+ * CPU access.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/dma-buf.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "libcohbuf.h"
+
+const char *cohbuf_version(void)
+{
+	return COHBUF_VERSION;
+}
+
+int cohbuf_open(void)
+{
+	int fd = open(COHBUF_DEVICE, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int cohbuf_alloc(int dev, uint64_t size, const char *name, int fd_flags)
+{
+	struct cohbuf_alloc req = {
+		.size = size,
+		.fd_flags = (uint32_t)fd_flags,
+	};
+	int ret;
+
+	if (ioctl(dev, COHBUF_IOCTL_ALLOC, &req))
+		return -errno;
+	if (name) {
+		ret = cohbuf_set_name(req.fd, name);
+		if (ret) {
+			close(req.fd);
+			return ret;
+		}
+	}
+	return req.fd;
+}
+
+int cohbuf_set_name(int fd, const char *name)
+{
+	return ioctl(fd, DMA_BUF_SET_NAME, name) ? -errno : 0;
+}
+
+int cohbuf_size(int fd, uint64_t *size)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+
+	if (end < 0)
+		return -errno;
+	*size = (uint64_t)end;
+	return 0;
+}
+
+int cohbuf_ino(int fd, uint64_t *ino)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	*ino = st.st_ino;
+	return 0;
+}
+
+int cohbuf_map(int fd, uint64_t offset, size_t len, int prot, void **addr)
+{
+	void *p;
+
+	if (offset > INT64_MAX)
+		return -EINVAL;
+	p = mmap(NULL, len, prot, MAP_SHARED, fd, (off_t)offset);
+	if (p == MAP_FAILED)
+		return -errno;
+	*addr = p;
+	return 0;
+}
+
+int cohbuf_unmap(void *addr, size_t len)
+{
+	return munmap(addr, len) ? -errno : 0;
+}
+
+static int cohbuf_sync(int fd, unsigned int access, uint64_t when)
+{
+	struct dma_buf_sync sync = { .flags = when };
+	int ret;
+
+	if (!access || (access & ~COHBUF_ACCESS_RW))
+		return -EINVAL;
+	if (access & COHBUF_ACCESS_READ)
+		sync.flags |= DMA_BUF_SYNC_READ;
+	if (access & COHBUF_ACCESS_WRITE)
+		sync.flags |= DMA_BUF_SYNC_WRITE;
+	do {
+		ret = ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
+	} while (ret && (errno == EINTR || errno == EAGAIN));
+	return ret ? -errno : 0;
+}
+
+int cohbuf_begin_cpu_access(int fd, unsigned int access)
+{
+	return cohbuf_sync(fd, access, DMA_BUF_SYNC_START);
+}
+
+int cohbuf_end_cpu_access(int fd, unsigned int access)
+{
+	return cohbuf_sync(fd, access, DMA_BUF_SYNC_END);
+}

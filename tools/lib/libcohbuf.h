@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libcohbuf: a small C library for cohbuf's coherent DMA buffers.
+ *
+ * Every function returns 0 (or a count, or a file descriptor) on success
+ * and a negative errno on failure. None of them prints, exits or aborts.
+ * The man page is libcohbuf(3).
+ *
+ * Build with `pkg-config --cflags --libs cohbuf`.
+ */
+#ifndef LIBCOHBUF_H
+#define LIBCOHBUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cohbuf.h"
+#include "cohbuf_importer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define COHBUF_API __attribute__((visibility("default")))
+
+#define COHBUF_DEVICE		"/dev/cohbuf"
+#define COHBUF_IMPORTER_DEVICE	"/dev/cohbuf_importer"
+#define COHBUF_DEBUGFS_BUFFERS	"/sys/kernel/debug/cohbuf/buffers"
+
+/* The most fds one cohbuf_send_fds() or cohbuf_recv_fds() carries. */
+#define COHBUF_MAX_FDS		64
+
+/* Directions for cohbuf_begin_cpu_access() and cohbuf_end_cpu_access(). */
+#define COHBUF_ACCESS_READ	(1U << 0)
+#define COHBUF_ACCESS_WRITE	(1U << 1)
+#define COHBUF_ACCESS_RW	(COHBUF_ACCESS_READ | COHBUF_ACCESS_WRITE)
+
+/* The library's version, "MAJOR.MINOR.PATCH". */
+COHBUF_API const char *cohbuf_version(void);
+
+/* Opens /dev/cohbuf (O_RDWR | O_CLOEXEC): the device fd. */
+COHBUF_API int cohbuf_open(void);
+
+/*
+ * Allocates a buffer of @size bytes (rounded up to whole pages) on the
+ * device @dev and returns its dma-buf fd. @fd_flags is O_RDWR or O_RDONLY,
+ * optionally ORed with O_CLOEXEC. @name, if not NULL, names the buffer
+ * (see cohbuf_set_name()); if naming fails, the buffer is freed.
+ */
+COHBUF_API int cohbuf_alloc(int dev, uint64_t size, const char *name,
+			    int fd_flags);
+
+/* DMA_BUF_SET_NAME: at most 31 bytes, else -EINVAL (from the kernel). */
+COHBUF_API int cohbuf_set_name(int fd, const char *name);
+
+/* The size of any dma-buf, as lseek(fd, 0, SEEK_END) gives it. */
+COHBUF_API int cohbuf_size(int fd, uint64_t *size);
+
+/* Its inode number: two fds with the same one hold the same buffer. */
+COHBUF_API int cohbuf_ino(int fd, uint64_t *ino);
+
+/* Maps @len bytes of @fd from @offset, MAP_SHARED, and stores the address. */
+COHBUF_API int cohbuf_map(int fd, uint64_t offset, size_t len, int prot,
+			  void **addr);
+COHBUF_API int cohbuf_unmap(void *addr, size_t len);
+
+/*
+ * DMA_BUF_IOCTL_SYNC: bracket CPU access to a mapping. @access is a
+ * non-empty set of COHBUF_ACCESS_* bits, the same for begin and end.
+ * Retried while the kernel says EINTR or EAGAIN.
+ */
+COHBUF_API int cohbuf_begin_cpu_access(int fd, unsigned int access);
+COHBUF_API int cohbuf_end_cpu_access(int fd, unsigned int access);
+
+/*
+ * Sends @nfds (0 to COHBUF_MAX_FDS) file descriptors with @len bytes of
+ * @data in one message over the unix socket @sock (SCM_RIGHTS). On a
+ * stream socket the rest of a partly sent payload is sent after it. A
+ * stream cannot carry fds without data, so with @len 0 one zero byte is
+ * sent (cohbuf_recv_fds() with @len 0 expects it).
+ */
+COHBUF_API int cohbuf_send_fds(int sock, const int *fds, unsigned int nfds,
+			       const void *data, size_t len);
+
+/*
+ * Receives one message sent by cohbuf_send_fds(): exactly @len bytes into
+ * @data, and up to @max_fds fds into @fds, opened O_CLOEXEC. Returns the
+ * number of fds received. On a stream socket a payload that arrives in
+ * pieces is gathered. Errors, after which no fd is left open:
+ *   -EMSGSIZE      more fds arrived than @max_fds, or the control data
+ *                  was truncated (MSG_CTRUNC), or a datagram was longer
+ *                  than @len (MSG_TRUNC);
+ *   -EBADMSG       a datagram or seqpacket message shorter than @len, or
+ *                  control data other than SCM_RIGHTS;
+ *   -ECONNRESET    the peer closed the connection before the whole
+ *                  payload arrived;
+ *   or recvmsg()'s errno.
+ */
+COHBUF_API int cohbuf_recv_fds(int sock, int *fds, unsigned int max_fds,
+			       void *data, size_t len);
+
+/* zlib-compatible CRC-32; pass 0 as @crc to start. */
+COHBUF_API uint32_t cohbuf_crc32(uint32_t crc, const void *buf, size_t len);
+
+/*
+ * Page frame number behind @addr, from /proc/self/pagemap (frames read as
+ * 0 without CAP_SYS_ADMIN): -ENODATA if the page is not present.
+ */
+COHBUF_API int cohbuf_pagemap_pfn(const void *addr, uint64_t *pfn);
+
+/* One live buffer, from debugfs (root only). */
+struct cohbuf_entry {
+	uint64_t ino;
+	uint64_t size;
+	uint32_t chunks;
+	int32_t pid;
+	char comm[16];
+	uint32_t attachments;
+	uint32_t mappings;
+};
+
+/*
+ * Reads COHBUF_DEBUGFS_BUFFERS: stores a malloc'ed array of the live
+ * buffers in @entries (free() it; NULL when there are none) and returns
+ * their number.
+ */
+COHBUF_API int cohbuf_list(struct cohbuf_entry **entries);
+
+/*
+ * The test importer, /dev/cohbuf_importer (uapi/cohbuf_importer.h):
+ * open it, attach a dma-buf (filling @arg: handle, nents, size), fill or
+ * checksum a range through its kernel mapping, read a DMA address, detach.
+ */
+COHBUF_API int cohbuf_importer_open(void);
+COHBUF_API int cohbuf_importer_attach(int imp, int fd,
+				      struct cohbuf_imp_attach *arg);
+COHBUF_API int cohbuf_importer_detach(int imp, uint32_t handle);
+COHBUF_API int cohbuf_importer_fill(int imp, uint32_t handle, uint64_t offset,
+				    uint64_t len, uint32_t pattern);
+COHBUF_API int cohbuf_importer_crc32(int imp, uint32_t handle, uint64_t offset,
+				     uint64_t len, uint32_t *crc);
+COHBUF_API int cohbuf_importer_dma_addr(int imp, uint32_t handle,
+					uint64_t offset, uint64_t *addr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBCOHBUF_H */
