@@ -14,7 +14,7 @@
 
 dir=${1:-$(dirname "$0")/../build/selftests}
 # cohbuf_lifetime unloads and reloads the module: keep it last.
-ORDER="cohbuf_alloc cohbuf_errors cohbuf_mmap cohbuf_share cohbuf_dmabuf cohbuf_importer cohbuf_lib cohbuf_lifetime"
+ORDER="cohbuf_alloc cohbuf_errors cohbuf_mmap cohbuf_share cohbuf_dmabuf cohbuf_importer cohbuf_lib cohbuf_cli cohbuf_lifetime"
 HELPERS="cohbuf_peer"
 
 if [ ! -d "$dir" ]; then
