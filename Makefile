@@ -14,7 +14,7 @@ OBJ_DIR := $(BUILD_DIR)/$(KERNELRELEASE)
 KSOURCES := Kbuild $(wildcard compat/*.h compat/*.sh compat/probes/*.c \
 	exporter/Kbuild exporter/*.[ch] importer/Kbuild importer/*.[ch] uapi/*.h)
 
-.PHONY: all modules clean help deps selftests tools check demo checkpatch
+.PHONY: all modules clean help deps selftests tools check demo checkpatch man
 
 all: modules
 
@@ -55,6 +55,101 @@ demo: deps
 clean:
 	rm -rf $(BUILD_DIR)
 
+# ---- Packaging and installing (DKMS, make install): see README.md ----
+
+# The one version: dkms.conf's PACKAGE_VERSION, the modules' MODULE_VERSION.
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(CURDIR)/dkms.conf)
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/cohbuf
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DKMS_SRCDIR ?= /usr/src/cohbuf-$(VERSION)
+
+TOOLS_OUT := $(BUILD_DIR)/tools
+MAN_PAGES := $(patsubst man/%.scd,$(BUILD_DIR)/man/%,$(wildcard man/*.scd))
+LIB_SO := libcohbuf.so.$(VERSION)
+# What DKMS needs to build the modules.
+DKMS_FILES := dkms.conf Makefile $(KSOURCES)
+
+.PHONY: install uninstall install-modules install-user uninstall-modules \
+	uninstall-user dkms-source dkms-install dkms-uninstall
+
+man: $(MAN_PAGES)
+
+$(BUILD_DIR)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc <$< >$@
+
+# Modules go to /lib/modules/<release>/updates/; depmod runs only for the
+# live system (no DESTDIR): a staging tree has no module index of its own.
+# Distribution kernels ship no signing key, so kbuild's signing is turned
+# off; DKMS signs with its own key (see README.md, Secure Boot).
+INSTALLED_MODULES := exporter/cohbuf importer/cohbuf_importer
+
+install-modules: modules
+	$(MAKE) -C $(KDIR) M=$(OBJ_DIR) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=updates CONFIG_MODULE_SIG_ALL= modules_install
+	$(if $(DESTDIR),,depmod -a $(KERNELRELEASE))
+
+install-user: tools man
+	install -D -m 755 $(TOOLS_OUT)/cohbuf $(DESTDIR)$(BINDIR)/cohbuf
+	install -D -m 644 -t $(DESTDIR)$(INCLUDEDIR)/cohbuf \
+		uapi/cohbuf.h uapi/cohbuf_importer.h tools/lib/libcohbuf.h
+	install -D -m 644 $(TOOLS_OUT)/lib/libcohbuf.a $(DESTDIR)$(LIBDIR)/libcohbuf.a
+	install -D -m 755 $(TOOLS_OUT)/lib/$(LIB_SO) $(DESTDIR)$(LIBDIR)/$(LIB_SO)
+	ln -sf $(LIB_SO) $(DESTDIR)$(LIBDIR)/libcohbuf.so.0
+	ln -sf libcohbuf.so.0 $(DESTDIR)$(LIBDIR)/libcohbuf.so
+	@mkdir -p $(DESTDIR)$(PKGCONFIGDIR)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		tools/lib/cohbuf.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/cohbuf.pc
+	for page in $(MAN_PAGES); do \
+		section=$${page##*.}; \
+		install -D -m 644 $$page $(DESTDIR)$(MANDIR)/man$$section/$${page##*/} || exit 1; \
+	done
+	install -D -m 644 udev/70-cohbuf.rules $(DESTDIR)$(DATADIR)/70-cohbuf.rules
+	$(if $(DESTDIR),,ldconfig)
+
+install: install-modules install-user
+
+uninstall-modules:
+	rm -f $(addprefix $(DESTDIR)/lib/modules/$(KERNELRELEASE)/updates/, \
+		$(foreach m,$(INSTALLED_MODULES),$(m).ko $(m).ko.xz $(m).ko.zst $(m).ko.gz))
+	$(if $(DESTDIR),,depmod -a $(KERNELRELEASE))
+
+uninstall-user:
+	rm -f $(DESTDIR)$(BINDIR)/cohbuf
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/cohbuf $(DESTDIR)$(DATADIR)
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,libcohbuf.a $(LIB_SO) libcohbuf.so.0 libcohbuf.so)
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/cohbuf.pc
+	rm -f $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
+	$(if $(DESTDIR),,ldconfig)
+
+uninstall: uninstall-modules uninstall-user
+
+# The source tree DKMS builds from: /usr/src/cohbuf-<version>.
+dkms-source:
+	rm -rf $(DESTDIR)$(DKMS_SRCDIR)
+	for f in $(DKMS_FILES); do \
+		install -D -m 644 $$f $(DESTDIR)$(DKMS_SRCDIR)/$$f || exit 1; \
+	done
+	chmod 755 $(DESTDIR)$(DKMS_SRCDIR)/compat/gen-probes.sh
+
+# Register, build and install for KERNELRELEASE (default: the running
+# kernel); DKMS rebuilds for every kernel installed later (AUTOINSTALL).
+dkms-install: dkms-source
+	dkms add -m cohbuf -v $(VERSION)
+	dkms build -m cohbuf -v $(VERSION) -k $(KERNELRELEASE)
+	dkms install -m cohbuf -v $(VERSION) -k $(KERNELRELEASE)
+
+dkms-uninstall:
+	-dkms remove -m cohbuf -v $(VERSION) --all
+	rm -rf $(DKMS_SRCDIR)
+
 help:
 	@echo 'cohbuf targets:'
 	@echo '  make [KERNELRELEASE=<release>]  build the modules into build/<release>/'
@@ -66,3 +161,7 @@ help:
 	@echo '  make checkpatch  checkpatch.pl --strict on the kernel and uapi sources'
 	@echo '  make deps      install the Debian packages cohbuf needs (as root)'
 	@echo '  make clean     remove build/'
+	@echo '  make install   modules (updates/), headers, libcohbuf, cohbuf.pc, the cohbuf'
+	@echo '                 command, man pages, a udev rule (DESTDIR=, PREFIX=/usr/local)'
+	@echo '  make uninstall remove what make install installed'
+	@echo '  make dkms-install / dkms-uninstall  register the modules with DKMS (root)'
