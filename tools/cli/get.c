@@ -138,8 +138,8 @@ struct view {
 static int view_open(struct view *v, int fd, uint64_t off, size_t len,
 		     unsigned int access)
 {
-	int prot = access & COHBUF_ACCESS_WRITE ? PROT_READ | PROT_WRITE :
-						   PROT_READ;
+	int prot = (access & COHBUF_ACCESS_WRITE) ? PROT_READ | PROT_WRITE :
+						     PROT_READ;
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	int ret;
 
@@ -232,7 +232,10 @@ static int get_fill(const struct cli_buffer *b, uint32_t pattern)
 static void hexdump(const uint8_t *p, uint64_t off, size_t len)
 {
 	for (size_t i = 0; i < len; i += 16) {
-		size_t n = len - i < 16 ? len - i : 16;
+		size_t n = len - i;
+
+		if (n > 16)
+			n = 16;
 
 		printf("%08" PRIx64 " ", off + i);
 		for (size_t j = 0; j < 16; j++) {
