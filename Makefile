@@ -14,7 +14,7 @@ OBJ_DIR := $(BUILD_DIR)/$(KERNELRELEASE)
 KSOURCES := Kbuild $(wildcard compat/*.h compat/*.sh compat/probes/*.c \
 	exporter/Kbuild exporter/*.[ch] importer/Kbuild importer/*.[ch] uapi/*.h)
 
-.PHONY: all modules clean help deps selftests tools check demo checkpatch man
+.PHONY: all modules clean help deps selftests tools check demo checkpatch lint man
 
 all: modules
 
@@ -48,6 +48,12 @@ checkpatch: deps
 check:
 	@scripts/check
 
+# W=1 and sparse builds for both kernels, checkpatch, clang-format, the
+# uapi headers alone as C and C++, -Werror and cppcheck on user space, and
+# man --warnings: see scripts/lint. `make check` runs it first.
+lint:
+	@scripts/lint
+
 demo: deps
 	@$(MAKE) --no-print-directory tools
 	@scripts/vm-run --kernel 6.12 -- tools/demo/run $(BUILD_DIR)/tools
@@ -57,7 +63,8 @@ clean:
 
 # ---- Packaging and installing (DKMS, make install): see README.md ----
 
-# The one version: dkms.conf's PACKAGE_VERSION, the modules' MODULE_VERSION.
+# The one version: dkms.conf's PACKAGE_VERSION (make lint checks that both
+# modules' MODULE_VERSION agree).
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(CURDIR)/dkms.conf)
 
 PREFIX ?= /usr/local
@@ -161,6 +168,7 @@ help:
 	@echo '  make checkpatch  checkpatch.pl --strict on the kernel and uapi sources'
 	@echo '  make deps      install the Debian packages cohbuf needs (as root)'
 	@echo '  make clean     remove build/'
+	@echo '  make lint      W=1, sparse, checkpatch, clang-format, headers, cppcheck, man'
 	@echo '  make install   modules (updates/), headers, libcohbuf, cohbuf.pc, the cohbuf'
 	@echo '                 command, man pages, a udev rule (DESTDIR=, PREFIX=/usr/local)'
 	@echo '  make uninstall remove what make install installed'
