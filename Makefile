@@ -58,6 +58,12 @@ demo: deps
 	@$(MAKE) --no-print-directory tools
 	@scripts/vm-run --kernel 6.12 -- tools/demo/run $(BUILD_DIR)/tools
 
+# `make bench`: every sharing mechanism side by side, one boot per kernel
+# (scripts/bench); results in build/bench/.
+.PHONY: bench
+bench:
+	@scripts/bench
+
 clean:
 	rm -rf $(BUILD_DIR)
 
@@ -173,3 +179,5 @@ help:
 	@echo '                 command, man pages, a udev rule (DESTDIR=, PREFIX=/usr/local)'
 	@echo '  make uninstall remove what make install installed'
 	@echo '  make dkms-install / dkms-uninstall  register the modules with DKMS (root)'
+	@echo '  make bench     cohbuf against the other ways to share memory, on 6.1'
+	@echo '                 and 6.12: build/bench/bench.md, .png and .csv'
