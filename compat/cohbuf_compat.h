@@ -18,10 +18,6 @@
 
 #include "cohbuf_probes.h"
 
-#ifdef COHBUF_HAVE_VMF_INSERT_MIXED_PFN_T
-#include <linux/pfn_t.h>
-#endif
-
 /* 6.3 made vm_flags read-only behind accessors. */
 #ifndef COHBUF_HAVE_VM_FLAGS_SET
 static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
@@ -36,18 +32,6 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 #else
 #define COHBUF_IMPORT_NS_DMA_BUF() MODULE_IMPORT_NS("DMA_BUF")
 #endif
-
-/* Insert a special (refcount-free) PTE for @pfn in a VM_MIXEDMAP VMA. */
-static inline vm_fault_t cohbuf_vmf_insert_mixed(struct vm_area_struct *vma,
-						 unsigned long addr,
-						 unsigned long pfn)
-{
-#ifdef COHBUF_HAVE_VMF_INSERT_MIXED_PFN_T
-	return vmf_insert_mixed(vma, addr, __pfn_to_pfn_t(pfn, 0));
-#else
-	return vmf_insert_mixed(vma, addr, pfn);
-#endif
-}
 
 /*
  * Map a whole dma-buf into the kernel, for an importer that holds no lock.
