@@ -8,10 +8,21 @@
  * therefore built from power-of-two chunks of at most COHBUF_CHUNK_MAX_ORDER,
  * largest first, so that no page is wasted to rounding. When memory is
  * fragmented a chunk falls back to the next lower order.
+ *
+ * Every chunk is zeroed exactly once. dma_alloc_coherent() zeroes with a
+ * memset() of its own, but the page allocator has usually zeroed the pages
+ * already: init_on_alloc, on by default in Debian's kernels, clears every
+ * page it hands out. So chunks are allocated with DMA_ATTR_NO_KERNEL_MAPPING,
+ * for which dma-direct returns the pages as they come from the allocator,
+ * and cohbuf clears them itself only when init_on_alloc is off. The kernel
+ * address of a chunk, when one is needed, is that of its pages in the
+ * linear map: with dma-direct on x86, coherent memory is ordinary
+ * write-back RAM, the very address dma_alloc_coherent() would return.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/platform_device.h>
@@ -23,6 +34,9 @@
 
 /* The largest block the buddy allocator hands out: 4 MiB on x86-64. */
 #define COHBUF_CHUNK_MAX_ORDER ilog2(MAX_ORDER_NR_PAGES)
+
+/* No kernel mapping: no memset() in dma-direct (see above). */
+#define COHBUF_DMA_ATTRS DMA_ATTR_NO_KERNEL_MAPPING
 
 static int cohbuf_size_check(u64 size)
 {
@@ -67,7 +81,8 @@ static int cohbuf_chunk_pfn(struct device *dev, struct cohbuf_chunk *chunk)
 	struct sg_table sgt;
 	int ret;
 
-	ret = dma_get_sgtable(dev, &sgt, chunk->vaddr, chunk->dma, chunk->size);
+	ret = dma_get_sgtable_attrs(dev, &sgt, chunk->cookie, chunk->dma,
+				    chunk->size, COHBUF_DMA_ATTRS);
 	if (ret)
 		return ret;
 	if (sgt.orig_nents == 1)
@@ -79,10 +94,29 @@ static int cohbuf_chunk_pfn(struct device *dev, struct cohbuf_chunk *chunk)
 }
 
 /*
- * Allocate one chunk of at most @remaining bytes, trying the largest fitting
- * order first, but no order above *@max_order: once an order has failed, the
- * following chunks do not try it again. dma_alloc_coherent() always returns
- * zeroed memory, so nothing is zeroed twice.
+ * Clear a chunk unless the page allocator already did: with init_on_alloc
+ * every page it returns is zeroed, and dma-direct's own memset() was
+ * skipped (COHBUF_DMA_ATTRS). Without init_on_alloc, a chunk that did get
+ * that memset() (a confidential-computing guest, a restricted DMA pool) is
+ * cleared twice, which is merely slower.
+ */
+static void cohbuf_chunk_zero(const struct cohbuf_chunk *chunk, gfp_t gfp)
+{
+	unsigned long i;
+
+	if (want_init_on_alloc(gfp))
+		return;
+	for (i = 0; i < chunk->size >> PAGE_SHIFT; i++) {
+		clear_highpage(pfn_to_page(chunk->pfn + i));
+		if (!((i + 1) % 256))
+			cond_resched();
+	}
+}
+
+/*
+ * Allocate one zeroed chunk of at most @remaining bytes, trying the largest
+ * fitting order first, but no order above *@max_order: once an order has
+ * failed, the following chunks do not try it again.
  */
 static int cohbuf_chunk_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 			      size_t remaining, unsigned int *max_order)
@@ -95,9 +129,9 @@ static int cohbuf_chunk_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 		/* Fail fast at high orders: a lower order is the fallback. */
 		gfp = GFP_KERNEL | __GFP_NOWARN | (order ? __GFP_NORETRY : 0);
 		chunk->size = PAGE_SIZE << order;
-		chunk->vaddr =
-			dma_alloc_coherent(dev, chunk->size, &chunk->dma, gfp);
-		if (chunk->vaddr)
+		chunk->cookie = dma_alloc_attrs(dev, chunk->size, &chunk->dma,
+						gfp, COHBUF_DMA_ATTRS);
+		if (chunk->cookie)
 			break;
 		if (!order)
 			return -ENOMEM;
@@ -106,9 +140,11 @@ static int cohbuf_chunk_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 
 	if (cohbuf_chunk_pfn(dev, chunk)) {
 		dev_err_ratelimited(dev, "coherent chunk is not contiguous\n");
-		dma_free_coherent(dev, chunk->size, chunk->vaddr, chunk->dma);
+		dma_free_attrs(dev, chunk->size, chunk->cookie, chunk->dma,
+			       COHBUF_DMA_ATTRS);
 		return -EIO;
 	}
+	cohbuf_chunk_zero(chunk, gfp);
 	return 0;
 }
 
@@ -120,7 +156,8 @@ static void cohbuf_chunks_free(struct cohbuf_buffer *buf)
 	for (i = 0; i < buf->nr_chunks; i++) {
 		struct cohbuf_chunk *chunk = &buf->chunks[i];
 
-		dma_free_coherent(dev, chunk->size, chunk->vaddr, chunk->dma);
+		dma_free_attrs(dev, chunk->size, chunk->cookie, chunk->dma,
+			       COHBUF_DMA_ATTRS);
 		cond_resched();
 	}
 	buf->nr_chunks = 0;
@@ -297,21 +334,22 @@ const struct cohbuf_chunk *cohbuf_buffer_chunk(const struct cohbuf_buffer *buf,
  * cohbuf_buffer_vmap() - one contiguous kernel mapping of the whole buffer
  * @buf: the buffer
  *
- * A single chunk already has one, from dma_alloc_coherent(). Several are
- * stitched together with vmap(); the pages are never refcounted (their
- * tail pages have a zero refcount), which vmap() does not need.
+ * A single chunk already has one, in the linear map. Several are stitched
+ * together with vmap(); the pages are never refcounted (their tail pages
+ * have a zero refcount), which vmap() does not need.
  *
  * Return: the address, or NULL when out of memory.
  */
 void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf)
 {
 	unsigned long npages = buf->size >> PAGE_SHIFT;
+	struct page *first = pfn_to_page(buf->chunks[0].pfn);
 	struct page **pages;
 	unsigned long i, n = 0;
 	void *vaddr;
 
-	if (buf->nr_chunks == 1)
-		return buf->chunks[0].vaddr;
+	if (buf->nr_chunks == 1 && !PageHighMem(first))
+		return page_address(first);
 
 	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
@@ -336,7 +374,7 @@ void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf)
  */
 void cohbuf_buffer_vunmap(struct cohbuf_buffer *buf, void *vaddr)
 {
-	if (buf->nr_chunks > 1)
+	if (is_vmalloc_addr(vaddr))
 		vunmap(vaddr);
 }
 

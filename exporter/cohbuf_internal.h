@@ -53,15 +53,16 @@ struct cohbuf_device {
 };
 
 /**
- * struct cohbuf_chunk - one dma_alloc_coherent() allocation
- * @vaddr: kernel address returned by dma_alloc_coherent()
+ * struct cohbuf_chunk - one coherent DMA allocation
+ * @cookie: what dma_alloc_attrs() returned, with DMA_ATTR_NO_KERNEL_MAPPING:
+ *	    opaque, only handed back to the DMA API
  * @dma: its DMA address on the cohbuf device
  * @pfn: first page frame; a chunk is physically contiguous
  * @pgoff: offset of the chunk's first page within the buffer, in pages
  * @size: bytes, a power-of-two number of pages
  */
 struct cohbuf_chunk {
-	void *vaddr;
+	void *cookie;
 	dma_addr_t dma;
 	unsigned long pfn;
 	pgoff_t pgoff;
