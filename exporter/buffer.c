@@ -19,12 +19,14 @@
  * linear map: with dma-direct on x86, coherent memory is ordinary
  * write-back RAM, the very address dma_alloc_coherent() would return.
  */
+#include <linux/bitops.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/overflow.h>
 #include <linux/platform_device.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -161,34 +163,50 @@ static void cohbuf_chunks_free(struct cohbuf_buffer *buf)
 		cond_resched();
 	}
 	buf->nr_chunks = 0;
-	kvfree(buf->chunks);
+	if (buf->chunks != buf->inline_chunks)
+		kvfree(buf->chunks);
 	buf->chunks = NULL;
 }
 
-/* Make room for one more chunk; the array grows by doubling. */
+/*
+ * Chunks of a buffer of @size bytes when no order fails: one per set bit of
+ * its page count below the top order, plus one per top-order block.
+ */
+static unsigned int cohbuf_chunks_expected(size_t size)
+{
+	unsigned long pages = size >> PAGE_SHIFT;
+
+	return (pages >> COHBUF_CHUNK_MAX_ORDER) +
+	       hweight_long(pages & (BIT(COHBUF_CHUNK_MAX_ORDER) - 1));
+}
+
+/*
+ * Make room for one more chunk. The array starts as the buffer's
+ * inline_chunks, sized for the expected count, and moves to a separate
+ * allocation, doubling, only when a fallback to lower orders adds chunks.
+ */
 static int cohbuf_chunks_grow(struct cohbuf_buffer *buf, unsigned int *cap)
 {
 	struct cohbuf_chunk *chunks;
-	unsigned int new_cap = *cap ? *cap * 2 : 8;
+	unsigned int new_cap = *cap * 2;
 
 	if (buf->nr_chunks < *cap)
 		return 0;
 	chunks = kvmalloc_array(new_cap, sizeof(*chunks), GFP_KERNEL);
 	if (!chunks)
 		return -ENOMEM;
-	if (buf->chunks)
-		memcpy(chunks, buf->chunks, buf->nr_chunks * sizeof(*chunks));
-	kvfree(buf->chunks);
+	memcpy(chunks, buf->chunks, buf->nr_chunks * sizeof(*chunks));
+	if (buf->chunks != buf->inline_chunks)
+		kvfree(buf->chunks);
 	buf->chunks = chunks;
 	*cap = new_cap;
 	return 0;
 }
 
-static int cohbuf_chunks_alloc(struct cohbuf_buffer *buf)
+static int cohbuf_chunks_alloc(struct cohbuf_buffer *buf, unsigned int cap)
 {
 	struct device *dev = &buf->cdev->pdev->dev;
 	unsigned int max_order = COHBUF_CHUNK_MAX_ORDER;
-	unsigned int cap = 0;
 	size_t done = 0;
 	int ret;
 
@@ -231,6 +249,7 @@ free_chunks:
 struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev, u64 size)
 {
 	struct cohbuf_buffer *buf;
+	unsigned int expected;
 	int ret;
 
 	ret = cohbuf_size_check(size);
@@ -242,11 +261,17 @@ struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev, u64 size)
 	if (ret)
 		return ERR_PTR(ret);
 
-	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	/*
+	 * One allocation for the buffer and its chunk array; kvzalloc(), for
+	 * a max_buffer_size raised to gigabytes means thousands of chunks.
+	 */
+	expected = cohbuf_chunks_expected(size);
+	buf = kvzalloc(struct_size(buf, inline_chunks, expected), GFP_KERNEL);
 	if (!buf) {
 		ret = -ENOMEM;
 		goto unreserve;
 	}
+	buf->chunks = buf->inline_chunks;
 	buf->cdev = cdev;
 	buf->size = size;
 	buf->pid = task_tgid_nr(current);
@@ -256,14 +281,14 @@ struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev, u64 size)
 	INIT_LIST_HEAD(&buf->attachments);
 	atomic_set(&buf->nr_mappings, 0);
 
-	ret = cohbuf_chunks_alloc(buf);
+	ret = cohbuf_chunks_alloc(buf, expected);
 	if (ret)
 		goto free_buffer;
 	return buf;
 
 free_buffer:
 	mutex_destroy(&buf->lock);
-	kfree(buf);
+	kvfree(buf);
 unreserve:
 	cohbuf_unreserve(cdev, size);
 	return ERR_PTR(ret);
@@ -302,7 +327,7 @@ void cohbuf_buffer_free(struct cohbuf_buffer *buf)
 	WARN_ON_ONCE(!list_empty(&buf->attachments) || buf->vmap_count);
 	cohbuf_chunks_free(buf);
 	mutex_destroy(&buf->lock);
-	kfree(buf);
+	kvfree(buf);
 	cohbuf_unreserve(cdev, size);
 }
 

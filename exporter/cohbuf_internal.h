@@ -86,9 +86,12 @@ struct cohbuf_chunk {
  * @vaddr: contiguous kernel mapping while @vmap_count > 0
  * @vmap_count: vmap references
  * @nr_mappings: live user VMAs; atomic, no lock
+ * @inline_chunks: room for as many chunks as a buffer of this size has
+ *	when no allocation order fails; @chunks points here unless a fallback
+ *	to lower orders outgrew it
  *
- * Everything above @node is written before the buffer is published and is
- * constant afterwards.
+ * Everything above @node, and @inline_chunks, is written before the buffer
+ * is published and is constant afterwards.
  */
 struct cohbuf_buffer {
 	struct cohbuf_device *cdev;
@@ -109,6 +112,8 @@ struct cohbuf_buffer {
 	unsigned int vmap_count;
 
 	atomic_t nr_mappings;
+
+	struct cohbuf_chunk inline_chunks[];
 };
 
 /* buffer.c: allocation, limits, accounting */
