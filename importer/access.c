@@ -163,6 +163,9 @@ static long cohbuf_imp_ioctl_access(struct cohbuf_imp_file *file,
 	ret = cohbuf_imp_check_range(&arg, a->dmabuf->size);
 	if (ret)
 		goto unlock;
+	ret = cohbuf_imp_vmap(file, a);
+	if (ret)
+		goto unlock;
 	if (fill)
 		ret = cohbuf_imp_do_fill(a, &arg);
 	else

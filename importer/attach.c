@@ -3,7 +3,11 @@
  * Importing a dma-buf the way a device driver does, tearing it down in
  * reverse, and the handle table of each open file.
  *
- *   dma_buf_get -> dma_buf_attach -> dma_buf_map_attachment_unlocked -> vmap
+ *   dma_buf_get -> dma_buf_attach -> dma_buf_map_attachment_unlocked
+ *
+ * as a device driver does. The kernel mapping (vmap) that CPU access needs
+ * is made at the first FILL or CRC32 (cohbuf_imp_vmap()), not here, so
+ * that ATTACH costs what a driver's import costs.
  *
  * The attachment never looks at the pages of the exporter's sg_table
  * (a debug kernel mangles them): only at its DMA addresses and lengths.
@@ -54,18 +58,12 @@ cohbuf_imp_import(struct cohbuf_imp_device *idev, int fd)
 		ret = PTR_ERR(a->sgt);
 		goto detach;
 	}
-	ret = cohbuf_dma_buf_vmap(a->dmabuf, &a->map);
-	if (ret)
-		goto unmap;
 
 	a->nents = a->sgt->nents;
 	a->writable = a->dmabuf->file->f_mode & FMODE_WRITE;
 	atomic_inc(&idev->nr_attachments);
 	return a;
 
-unmap:
-	dma_buf_unmap_attachment_unlocked(a->attach, a->sgt,
-					  COHBUF_IMP_DMA_DIR);
 detach:
 	dma_buf_detach(a->dmabuf, a->attach);
 put_dmabuf:
@@ -75,11 +73,36 @@ free_attachment:
 	return ERR_PTR(ret);
 }
 
-/* Undo cohbuf_imp_import(), in reverse; may free the buffer. */
+/**
+ * cohbuf_imp_vmap() - the kernel mapping of an attached buffer
+ * @file: the file state; the caller holds its lock
+ * @a: an attachment of @file
+ *
+ * Maps the whole buffer at the first call and keeps the mapping until the
+ * attachment is torn down.
+ *
+ * Return: 0, or the exporter's error from vmap.
+ */
+int cohbuf_imp_vmap(struct cohbuf_imp_file *file,
+		    struct cohbuf_imp_attachment *a)
+{
+	int ret;
+
+	lockdep_assert_held(&file->lock);
+	if (a->vmapped)
+		return 0;
+	ret = cohbuf_dma_buf_vmap(a->dmabuf, &a->map);
+	if (!ret)
+		a->vmapped = true;
+	return ret;
+}
+
+/* Undo cohbuf_imp_import() and cohbuf_imp_vmap(), in reverse; may free the buffer. */
 static void cohbuf_imp_teardown(struct cohbuf_imp_device *idev,
 				struct cohbuf_imp_attachment *a)
 {
-	cohbuf_dma_buf_vunmap(a->dmabuf, &a->map);
+	if (a->vmapped)
+		cohbuf_dma_buf_vunmap(a->dmabuf, &a->map);
 	dma_buf_unmap_attachment_unlocked(a->attach, a->sgt,
 					  COHBUF_IMP_DMA_DIR);
 	dma_buf_detach(a->dmabuf, a->attach);

@@ -67,12 +67,14 @@ struct cohbuf_imp_file {
  * @attach: the importing device's attachment
  * @sgt: the DMA mapping of @attach (DMA_BIDIRECTIONAL); only its DMA
  *	addresses and lengths are read, never its pages
- * @map: the kernel mapping of the whole buffer
+ * @map: the kernel mapping of the whole buffer, valid when @vmapped
  * @nents: DMA segments in @sgt
  * @writable: the dma-buf's file is writable (not exported read-only)
+ * @vmapped: @map is set; from the first CPU access (cohbuf_imp_vmap()) on
  *
- * Every field is set before the attachment gets a handle, and is constant
- * afterwards.
+ * @map and @vmapped are set under the owning file's lock, at the first
+ * FILL or CRC32. Every other field is set before the attachment gets a
+ * handle, and is constant afterwards.
  */
 struct cohbuf_imp_attachment {
 	struct dma_buf *dmabuf;
@@ -81,6 +83,7 @@ struct cohbuf_imp_attachment {
 	struct iosys_map map;
 	unsigned int nents;
 	bool writable;
+	bool vmapped;
 };
 
 /* attach.c: import, teardown and the handle table of an open file */
@@ -92,6 +95,8 @@ long cohbuf_imp_ioctl_attach(struct cohbuf_imp_file *file,
 			     struct cohbuf_imp_attach __user *uarg);
 long cohbuf_imp_ioctl_detach(struct cohbuf_imp_file *file,
 			     struct cohbuf_imp_detach __user *uarg);
+int cohbuf_imp_vmap(struct cohbuf_imp_file *file,
+		    struct cohbuf_imp_attachment *a);
 
 /* access.c: CPU access through the kernel mapping, and DMA addresses */
 long cohbuf_imp_ioctl_fill(struct cohbuf_imp_file *file,

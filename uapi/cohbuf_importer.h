@@ -101,15 +101,16 @@ struct cohbuf_imp_dma_addr {
 /**
  * DOC: COHBUF_IMP_IOCTL_ATTACH
  *
- * Imports the dma-buf @fd: takes a reference to it (dma_buf_get), attaches
- * the importer's device to it, maps it for DMA in both directions and maps
- * it into the kernel (vmap). Returns a new handle in &cohbuf_imp_attach.handle.
+ * Imports the dma-buf @fd as a device driver does: takes a reference to it
+ * (dma_buf_get), attaches the importer's device to it and maps it for DMA
+ * in both directions. Returns a new handle in &cohbuf_imp_attach.handle.
  * The attachment keeps the buffer alive until it is detached, even after
- * every fd and user mapping of it is gone.
+ * every fd and user mapping of it is gone. The kernel mapping that FILL and
+ * CRC32 use is made by the first of them, not here.
  *
  * EINVAL
- *	@flags holds an unknown bit or @reserved is not zero; @fd is not a
- *	dma-buf; or the exporter cannot map the buffer into the kernel.
+ *	@flags holds an unknown bit or @reserved is not zero; or @fd is not a
+ *	dma-buf.
  * EBADF
  *	@fd is not an open file descriptor.
  * ENOMEM
@@ -141,7 +142,8 @@ struct cohbuf_imp_dma_addr {
  *
  * Stores @pattern into every 32-bit word of [@offset, @offset + @length)
  * through the importer's kernel mapping, between dma_buf_begin_cpu_access()
- * and dma_buf_end_cpu_access().
+ * and dma_buf_end_cpu_access(). The first FILL or CRC32 on a handle maps
+ * the whole buffer into the kernel (vmap); the mapping lasts until DETACH.
  *
  * EINVAL
  *	@offset or @length is not a multiple of 4, the range does not lie
@@ -152,7 +154,8 @@ struct cohbuf_imp_dma_addr {
  * EACCES
  *	The dma-buf was exported read-only (its fds are O_RDONLY).
  *
- * Any other errno is the exporter's, from begin or end of CPU access.
+ * Any other errno is the exporter's, from its kernel mapping (EINVAL
+ * when it has none) or from begin or end of CPU access.
  */
 #define COHBUF_IMP_IOCTL_FILL \
 	_IOW(COHBUF_IMP_IOCTL_MAGIC, 0x42, struct cohbuf_imp_access)
@@ -173,7 +176,7 @@ struct cohbuf_imp_dma_addr {
  *	Out of memory (only for buffers in I/O memory, read through a bounce
  *	buffer).
  *
- * Any other errno is the exporter's, from begin or end of CPU access.
+ * Any other errno is the exporter's, as for %COHBUF_IMP_IOCTL_FILL.
  */
 #define COHBUF_IMP_IOCTL_CRC32 \
 	_IOWR(COHBUF_IMP_IOCTL_MAGIC, 0x43, struct cohbuf_imp_access)
