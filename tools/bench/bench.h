@@ -85,10 +85,14 @@ void mech_open_all(void);
  * the addresses must not differ from one mechanism to the next.
  */
 void *map_aligned(size_t len, size_t skew, int prot, int flags, int fd);
-int buf_alloc(enum mech_id mech, size_t size, struct buf *b);
+int buf_alloc(enum mech_id mech, size_t size, bool aligned, struct buf *b);
 void buf_free(struct buf *b);
-/* Map the whole buffer shared, read-write; NULL on failure. */
-void *buf_map(const struct buf *b);
+/*
+ * Map the whole buffer shared, read-write; NULL on failure. @aligned: at a
+ * 2 MiB boundary (map_aligned()), for copies; otherwise a plain mmap(), as
+ * when timing the mapping itself.
+ */
+void *buf_map(const struct buf *b, bool aligned);
 void buf_unmap(const struct buf *b, void *p);
 /* DMA_BUF_IOCTL_SYNC around CPU access, for dma-bufs; no-op otherwise. */
 void buf_sync(const struct buf *b, bool start, bool write);

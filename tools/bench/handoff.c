@@ -380,13 +380,13 @@ static double frame_fresh(struct link *l, enum mech_id mech, size_t size)
 	void *p;
 	int ret;
 
-	ret = buf_alloc(mech, size, &b);
+	ret = buf_alloc(mech, size, false, &b);
 	if (ret) {
 		printf("# %s: allocating %zu bytes failed: %s\n", mechs[mech].name,
 		       size, strerror(-ret));
 		return -1;
 	}
-	p = buf_map(&b);
+	p = buf_map(&b, false);
 	if (!p)
 		die("handoff: %s: mmap: %s", mechs[mech].name, strerror(errno));
 	buf_sync(&b, true, true);
@@ -419,7 +419,7 @@ static void handoff_run(enum mech_id mech, bool fresh, size_t size,
 		mem_write(src, size, 0x5a);
 	} else if (!fresh) {
 		for (; npool < POOL; npool++) {
-			int ret = buf_alloc(mech, size, &pool[npool]);
+			int ret = buf_alloc(mech, size, false, &pool[npool]);
 			void *p;
 
 			if (ret) {
@@ -427,7 +427,7 @@ static void handoff_run(enum mech_id mech, bool fresh, size_t size,
 				       mechs[mech].name, size, strerror(-ret));
 				goto out;
 			}
-			p = buf_map(&pool[npool]);
+			p = buf_map(&pool[npool], false);
 			if (!p)
 				die("handoff: %s: mmap: %s", mechs[mech].name,
 				    strerror(errno));

@@ -102,7 +102,7 @@ void metric_import(const size_t *sizes, unsigned int n)
 
 			if (have[m])
 				continue;
-			ret = buf_alloc(m, size, &bufs[m]);
+			ret = buf_alloc(m, size, false, &bufs[m]);
 			if (ret)
 				printf("# %s: allocating %zu bytes failed: %s\n",
 				       mechs[m].name, size, strerror(-ret));

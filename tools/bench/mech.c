@@ -171,10 +171,14 @@ void *map_aligned(size_t len, size_t skew, int prot, int flags, int fd)
 	return p;
 }
 
-static int alloc_anon(struct buf *b)
+static int alloc_anon(struct buf *b, bool aligned)
 {
-	b->anon = map_aligned(b->len, 0, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1);
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;
+
+	if (aligned)
+		b->anon = map_aligned(b->len, 0, PROT_READ | PROT_WRITE, flags, -1);
+	else
+		b->anon = mmap(NULL, b->len, PROT_READ | PROT_WRITE, flags, -1, 0);
 	return b->anon == MAP_FAILED ? -errno : 0;
 }
 
@@ -241,8 +245,12 @@ static int alloc_cohbuf(struct buf *b)
 	return 0;
 }
 
-/* Allocate and export; on failure nothing is left and a negative errno is returned. */
-int buf_alloc(enum mech_id mech, size_t size, struct buf *b)
+/*
+ * Allocate and export; on failure nothing is left and a negative errno is
+ * returned. @aligned: anonymous memory goes at a 2 MiB boundary, as
+ * buf_map() puts the others when asked to.
+ */
+int buf_alloc(enum mech_id mech, size_t size, bool aligned, struct buf *b)
 {
 	int ret;
 
@@ -252,7 +260,7 @@ int buf_alloc(enum mech_id mech, size_t size, struct buf *b)
 	};
 	switch (mech) {
 	case MECH_ANON:
-		ret = alloc_anon(b);
+		ret = alloc_anon(b, aligned);
 		break;
 	case MECH_MEMFD:
 		ret = alloc_memfd(b);
@@ -295,13 +303,16 @@ void buf_free(struct buf *b)
 	*b = (struct buf){ .fd = -1, .memfd = -1 };
 }
 
-void *buf_map(const struct buf *b)
+void *buf_map(const struct buf *b, bool aligned)
 {
 	void *p;
 
 	if (b->anon)
 		return b->anon;
-	p = map_aligned(b->len, 0, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd);
+	if (aligned)
+		p = map_aligned(b->len, 0, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd);
+	else
+		p = mmap(NULL, b->len, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 

@@ -19,7 +19,8 @@
  *
  * Each point is measured once untimed (the warm-up), then bench.reps
  * times; within a repetition the mechanisms take turns, in an order that
- * rotates from one repetition to the next.
+ * rotates from one repetition to the next. map_read and the bandwidths
+ * use new buffers in each repetition.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -104,7 +105,7 @@ void metric_alloc(const size_t *sizes, unsigned int n)
 				int ret;
 
 				t0 = now_us();
-				ret = buf_alloc(m, size, &b);
+				ret = buf_alloc(m, size, false, &b);
 				t = now_us() - t0;
 				if (ret) {
 					alloc_failed(m, size, ret);
@@ -121,19 +122,19 @@ void metric_alloc(const size_t *sizes, unsigned int n)
 
 /* Allocate a buffer per mechanism, then write every byte through a mapping. */
 static unsigned int bufs_alloc_filled(const enum mech_id *list, unsigned int nl,
-				      size_t size, struct buf *bufs)
+				      size_t size, bool aligned, struct buf *bufs)
 {
 	unsigned int got = 0;
 
 	for (unsigned int k = 0; k < nl; k++) {
-		int ret = buf_alloc(list[k], size, &bufs[got]);
+		int ret = buf_alloc(list[k], size, aligned, &bufs[got]);
 		void *p;
 
 		if (ret) {
 			alloc_failed(list[k], size, ret);
 			continue;
 		}
-		p = buf_map(&bufs[got]);
+		p = buf_map(&bufs[got], false);
 		if (!p)
 			die("%s: mmap: %s", mechs[list[k]].name, strerror(errno));
 		buf_sync(&bufs[got], true, true);
@@ -153,18 +154,19 @@ void metric_map_read(const size_t *sizes, unsigned int n)
 
 	for (unsigned int s = 0; s < n; s++) {
 		size_t size = sizes[s];
-		unsigned int nb;
 
 		progress("map_read: %zu bytes", size);
-		nb = bufs_alloc_filled(list, nl, size, bufs);
 		for (int rep = -1; rep < (int)reps_for(size); rep++) {
+			/* New buffers, new pages, each repetition. */
+			unsigned int nb = bufs_alloc_filled(list, nl, size, false, bufs);
+
 			for (unsigned int k = 0; k < nb; k++) {
 				struct buf *b = &bufs[(rep + 1 + k) % nb];
 				double t0, t1, t2;
 				void *p;
 
 				t0 = now_us();
-				p = buf_map(b);
+				p = buf_map(b, false);
 				t1 = now_us();
 				if (!p)
 					die("%s: mmap: %s", mechs[b->mech].name,
@@ -179,9 +181,9 @@ void metric_map_read(const size_t *sizes, unsigned int n)
 				csv_row("mmap", b->mech, size, rep, t1 - t0, "us");
 				csv_row("map_read", b->mech, size, rep, t2 - t0, "us");
 			}
+			for (unsigned int k = 0; k < nb; k++)
+				buf_free(&bufs[k]);
 		}
-		for (unsigned int k = 0; k < nb; k++)
-			buf_free(&bufs[k]);
 	}
 }
 
@@ -228,31 +230,35 @@ void metric_bandwidth(const size_t *sizes, unsigned int n)
 
 	for (unsigned int s = 0; s < n; s++) {
 		size_t size = sizes[s];
-		void *dst = anon_populated(page_round(size));
-		unsigned int nb;
 
 		progress("bandwidth: %zu bytes", size);
-		nb = bufs_alloc_filled(list, nl, size, bufs);
-		for (unsigned int k = 0; k < nb; k++) {
-			maps[k] = buf_map(&bufs[k]);
-			if (!maps[k])
-				die("%s: mmap: %s", mechs[bufs[k].mech].name,
-				    strerror(errno));
-			/* Populate: steady state, no faults left. */
-			sink += mem_read(maps[k], size);
-		}
 		for (int rep = -1; rep < (int)reps_for(size); rep++) {
+			/*
+			 * New buffers each repetition: the speed of memory under
+			 * TCG can depend on where in guest memory it lies.
+			 */
+			void *dst = anon_populated(page_round(size));
+			unsigned int nb = bufs_alloc_filled(list, nl, size, true, bufs);
+
+			for (unsigned int k = 0; k < nb; k++) {
+				maps[k] = buf_map(&bufs[k], true);
+				if (!maps[k])
+					die("%s: mmap: %s", mechs[bufs[k].mech].name,
+					    strerror(errno));
+				/* Populate: steady state, no faults left. */
+				sink += mem_read(maps[k], size);
+			}
 			for (unsigned int k = 0; k < nb; k++) {
 				unsigned int i = (rep + 1 + k) % nb;
 
 				bandwidth_one(&bufs[i], maps[i], dst, size, rep);
 			}
+			for (unsigned int k = 0; k < nb; k++) {
+				buf_unmap(&bufs[k], maps[k]);
+				buf_free(&bufs[k]);
+			}
+			munmap(dst, page_round(size));
 		}
-		for (unsigned int k = 0; k < nb; k++) {
-			buf_unmap(&bufs[k], maps[k]);
-			buf_free(&bufs[k]);
-		}
-		munmap(dst, page_round(size));
 	}
 }
 
@@ -288,12 +294,12 @@ void metric_overhead(const size_t *sizes, unsigned int n)
 			void *p;
 			int ret;
 
-			ret = buf_alloc(list[k], size, &b);
+			ret = buf_alloc(list[k], size, false, &b);
 			if (ret) {
 				alloc_failed(list[k], size, ret);
 				continue;
 			}
-			p = buf_map(&b);
+			p = buf_map(&b, false);
 			if (!p)
 				die("%s: mmap: %s", mechs[list[k]].name, strerror(errno));
 			sink += mem_read(p, size);
