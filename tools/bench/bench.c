@@ -58,11 +58,13 @@ static const size_t frames_all[] = {
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
+static double start_us;
+
 void progress(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("cohbuf-bench: ", stderr);
+	fprintf(stderr, "cohbuf-bench: [%4.0f s] ", (now_us() - start_us) / 1e6);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -239,8 +241,9 @@ int main(int argc, char **argv)
 	const size_t *sizes = sizes_all;
 	unsigned int nsizes = ARRAY_SIZE(sizes_all);
 	const char *metrics = NULL;
-	double start = now_us();
 	int opt;
+
+	start_us = now_us();
 
 	while ((opt = getopt(argc, argv, "qr:f:m:h")) != -1) {
 		switch (opt) {
@@ -299,6 +302,6 @@ int main(int argc, char **argv)
 	if (wants(metrics, "overhead"))
 		metric_overhead(sizes, nsizes);
 
-	progress("done in %.0f s", (now_us() - start) / 1e6);
+	progress("done");
 	return 0;
 }
