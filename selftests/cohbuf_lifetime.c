@@ -13,7 +13,6 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "cohbuf_harness.h"
@@ -227,72 +226,6 @@ TEST_F(lifetime, fork_counts_mapping)
  * Module unload: refused while a buffer lives, allowed after; then reload
  * the module (and cohbuf_importer, which depends on it) from the build.
  */
-static int delete_module(const char *name)
-{
-	return syscall(SYS_delete_module, name, O_NONBLOCK);
-}
-
-static bool module_loaded(const char *name)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "/sys/module/%s/initstate", name);
-	return !access(path, F_OK);
-}
-
-/* "name=value name=value" from /sys/module/<name>/parameters: 0, or -errno. */
-static int module_params(const char *name, char *out, size_t len)
-{
-	char dirpath[PATH_MAX], path[2 * PATH_MAX], val[256];
-	struct dirent *de;
-	size_t used = 0;
-	DIR *dir;
-	int fd;
-
-	out[0] = '\0';
-	snprintf(dirpath, sizeof(dirpath), "/sys/module/%s/parameters", name);
-	dir = opendir(dirpath);
-	if (!dir)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(dir))) {
-		ssize_t n;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dirpath, de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;	/* not readable: keep the default */
-		n = read(fd, val, sizeof(val) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		val[n] = '\0';
-		val[strcspn(val, "\n")] = '\0';
-		used += snprintf(out + used, len - used, "%s%s=%s",
-				 used ? " " : "", de->d_name, val);
-		if (used >= len) {
-			closedir(dir);
-			return -ENAMETOOLONG;
-		}
-	}
-	closedir(dir);
-	return 0;
-}
-
-static int load_module(const char *path, const char *params)
-{
-	int fd, ret = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (syscall(SYS_finit_module, fd, params, 0))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* Holders of cohbuf other than @allowed, for the skip message; 0 if none. */
 static int other_holder(const char *allowed, char *name, size_t len)
 {
@@ -326,6 +259,7 @@ FIXTURE_SETUP(unload)
 {
 	const char *build = getenv("COHBUF_BUILD");
 	char holder[256];
+	int ret;
 
 	if (!build)
 		SKIP(return, "COHBUF_BUILD is not set: cannot reload cohbuf.ko after unloading it");
@@ -344,8 +278,8 @@ FIXTURE_SETUP(unload)
 			TH_LOG("%s: %s", self->importer_ko, strerror(errno));
 		ASSERT_EQ(0, module_params("cohbuf_importer", self->importer_params,
 					   sizeof(self->importer_params)));
-		ASSERT_EQ(0, delete_module("cohbuf_importer"))
-			TH_LOG("unloading cohbuf_importer: %s", strerror(errno));
+		ret = module_unload("cohbuf_importer");
+		ASSERT_EQ(0, ret) TH_LOG("unloading cohbuf_importer: %s", strerror(-ret));
 		self->importer_unloaded = true;
 	}
 }
@@ -360,12 +294,12 @@ FIXTURE_TEARDOWN_PARENT(unload)
 	int ret;
 
 	if (self->cohbuf_unloaded && !module_loaded("cohbuf")) {
-		ret = load_module(self->cohbuf_ko, self->cohbuf_params);
+		ret = module_load(self->cohbuf_ko, self->cohbuf_params);
 		EXPECT_EQ(0, ret) TH_LOG("reloading %s \"%s\": %s", self->cohbuf_ko,
 					 self->cohbuf_params, strerror(-ret));
 	}
 	if (self->importer_unloaded && !module_loaded("cohbuf_importer")) {
-		ret = load_module(self->importer_ko, self->importer_params);
+		ret = module_load(self->importer_ko, self->importer_params);
 		EXPECT_EQ(0, ret) TH_LOG("reloading %s \"%s\": %s", self->importer_ko,
 					 self->importer_params, strerror(-ret));
 	}
@@ -373,7 +307,7 @@ FIXTURE_TEARDOWN_PARENT(unload)
 
 TEST_F_TIMEOUT(unload, busy_while_buffer_lives, 60)
 {
-	int dev, fd, ret, err;
+	int dev, fd, ret;
 	void *map;
 
 	dev = open_dev(_metadata);
@@ -384,31 +318,26 @@ TEST_F_TIMEOUT(unload, busy_while_buffer_lives, 60)
 	ASSERT_EQ(0, close(dev));
 
 	/* the fd and the mapping each pin the module */
-	ret = delete_module("cohbuf");
-	err = errno;
+	ret = module_unload("cohbuf");
 	self->cohbuf_unloaded = !ret;
-	ASSERT_EQ(-1, ret);
-	ASSERT_TRUE(err == EBUSY || err == EAGAIN) TH_LOG("errno %d", err);
+	ASSERT_TRUE(ret == -EBUSY || ret == -EAGAIN) TH_LOG("rmmod: %d", ret);
 	ASSERT_EQ(0, close(fd));
-	ret = delete_module("cohbuf");
-	err = errno;
+	ret = module_unload("cohbuf");
 	self->cohbuf_unloaded = !ret;
-	ASSERT_EQ(-1, ret);
-	ASSERT_TRUE(err == EBUSY || err == EAGAIN) TH_LOG("errno %d", err);
+	ASSERT_TRUE(ret == -EBUSY || ret == -EAGAIN) TH_LOG("rmmod: %d", ret);
 	ASSERT_TRUE(module_loaded("cohbuf"));
 	pattern_fill(map, SZ_1M, 0, 3);
 	ASSERT_EQ(-1, pattern_check(map, SZ_1M, 0, 3));
 
 	/* the last user is gone: now it unloads */
 	ASSERT_EQ(0, munmap(map, SZ_1M));
-	ret = delete_module("cohbuf");
-	err = errno;
+	ret = module_unload("cohbuf");
 	self->cohbuf_unloaded = !ret;
-	ASSERT_EQ(0, ret) TH_LOG("unloading cohbuf: %s", strerror(err));
+	ASSERT_EQ(0, ret) TH_LOG("unloading cohbuf: %s", strerror(-ret));
 	ASSERT_FALSE(module_loaded("cohbuf"));
 
 	/* and comes back from the build, usable */
-	ret = load_module(self->cohbuf_ko, self->cohbuf_params);
+	ret = module_load(self->cohbuf_ko, self->cohbuf_params);
 	ASSERT_EQ(0, ret) TH_LOG("reloading %s \"%s\": %s", self->cohbuf_ko,
 				 self->cohbuf_params, strerror(-ret));
 	dev = open_dev(_metadata);

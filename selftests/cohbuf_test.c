@@ -3,6 +3,7 @@
  * Helpers shared by the cohbuf selftests: patterns, debugfs and sysfs
  * readers. See cohbuf_test.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -16,6 +17,8 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 
 #include "cohbuf_test.h"
 
@@ -316,4 +319,184 @@ int imp_live(uint64_t *attachments)
 	int ret = debugfs_ready();
 
 	return ret ? ret : read_u64(COHBUF_IMP_DEBUGFS "/attachments", attachments);
+}
+
+/* cohbuf buffers in bufinfo: lines "size flags mode count cohbuf ino ...". */
+static int bufinfo_count(uint64_t *count)
+{
+	char *text, *line, *save = NULL;
+	int ret;
+
+	ret = read_file(DMABUF_BUFINFO, &text);
+	if (ret)
+		return ret;
+	*count = 0;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long size, count_ref, ino;
+		unsigned int flags, mode;
+		char exp_name[64];
+
+		if (sscanf(line, "%llu %x %x %llu %63s %llu", &size, &flags, &mode,
+			   &count_ref, exp_name, &ino) == 6 &&
+		    !strcmp(exp_name, "cohbuf"))
+			(*count)++;
+	}
+	free(text);
+	return 0;
+}
+
+int counters_get(struct cohbuf_counters *c)
+{
+	struct cohbuf_live live;
+	int ret;
+
+	ret = cohbuf_live(&live);
+	if (ret)
+		return ret;
+	c->buffers = live.buffers;
+	c->bytes = live.bytes;
+	/* The importer is optional: without it, nothing is attached. */
+	c->attachments = 0;
+	if (!access(COHBUF_IMP_DEBUGFS, F_OK)) {
+		ret = imp_live(&c->attachments);
+		if (ret)
+			return ret;
+	}
+	return bufinfo_count(&c->bufinfo);
+}
+
+static bool counters_equal(const struct cohbuf_counters *a,
+			   const struct cohbuf_counters *b)
+{
+	return a->buffers == b->buffers && a->bytes == b->bytes &&
+	       a->attachments == b->attachments && a->bufinfo == b->bufinfo;
+}
+
+int counters_wait(const struct cohbuf_counters *want, int timeout_ms,
+		  struct cohbuf_counters *got)
+{
+	struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
+	int waited = 0, ret;
+
+	for (;;) {
+		ret = counters_get(got);
+		if (ret)
+			return ret;
+		if (counters_equal(want, got))
+			return 0;
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+		nanosleep(&pause, NULL);
+		waited += 10;
+	}
+}
+
+const char *counters_str(const struct cohbuf_counters *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "buffers %llu, bytes %llu, attachments %llu, bufinfo %llu",
+		 (unsigned long long)c->buffers, (unsigned long long)c->bytes,
+		 (unsigned long long)c->attachments, (unsigned long long)c->bufinfo);
+	return buf;
+}
+
+bool stress_full(void)
+{
+	const char *level = getenv("COHBUF_STRESS");
+
+	return level && !strcmp(level, "full");
+}
+
+long stress_param(const char *env, long quick, long full)
+{
+	const char *val = getenv(env);
+	char *end;
+	long n;
+
+	if (val && *val) {
+		errno = 0;
+		n = strtol(val, &end, 0);
+		if (!errno && !*end && n >= 0)
+			return n;
+	}
+	return stress_full() ? full : quick;
+}
+
+uint64_t rng_next(uint64_t *state)
+{
+	uint64_t x = (*state += 0x9e3779b97f4a7c15ULL);
+
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+uint64_t rng_below(uint64_t *state, uint64_t n)
+{
+	return rng_next(state) % n;
+}
+
+bool module_loaded(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/initstate", name);
+	return !access(path, F_OK);
+}
+
+int module_unload(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+int module_load(const char *path, const char *params)
+{
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_finit_module, fd, params, 0))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int module_params(const char *name, char *out, size_t len)
+{
+	char dirpath[PATH_MAX], path[2 * PATH_MAX], val[256];
+	struct dirent *de;
+	size_t used = 0;
+	DIR *dir;
+	int fd;
+
+	out[0] = '\0';
+	snprintf(dirpath, sizeof(dirpath), "/sys/module/%s/parameters", name);
+	dir = opendir(dirpath);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dir))) {
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dirpath, de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;	/* not readable: keep the default */
+		n = read(fd, val, sizeof(val) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		val[n] = '\0';
+		val[strcspn(val, "\n")] = '\0';
+		used += snprintf(out + used, len - used, "%s%s=%s",
+				 used ? " " : "", de->d_name, val);
+		if (used >= len) {
+			closedir(dir);
+			return -ENAMETOOLONG;
+		}
+	}
+	closedir(dir);
+	return 0;
 }

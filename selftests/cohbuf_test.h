@@ -85,6 +85,52 @@ int exe_sibling(const char *name, char *path, size_t len);
 /* debugfs cohbuf_importer/attachments */
 int imp_live(uint64_t *attachments);
 
+/*
+ * Everything the modules and the dma-buf core count, for leak checks after
+ * a failed call, a killed process or a race: cohbuf's live buffers and
+ * bytes, the importer's attachments, and the cohbuf buffers listed in
+ * dma_buf/bufinfo.
+ */
+struct cohbuf_counters {
+	uint64_t buffers;
+	uint64_t bytes;
+	uint64_t attachments;
+	uint64_t bufinfo;
+};
+
+/* Reads them all: 0, or -errno. */
+int counters_get(struct cohbuf_counters *c);
+/*
+ * Waits up to @timeout_ms for the counters to equal @want (releases that
+ * the kernel defers, such as fds in flight in a closed unix socket, take a
+ * moment): 0 when they do, -ETIMEDOUT (with the last reading in @got) or
+ * -errno otherwise.
+ */
+int counters_wait(const struct cohbuf_counters *want, int timeout_ms,
+		  struct cohbuf_counters *got);
+/* "buffers B, bytes N, attachments A, bufinfo I", for messages. */
+const char *counters_str(const struct cohbuf_counters *c, char *buf, size_t len);
+
+/*
+ * How hard the reliability tests push. The environment variable @env wins;
+ * otherwise @full when COHBUF_STRESS=full (make check-debug), else @quick
+ * (make check on the stock kernels).
+ */
+long stress_param(const char *env, long quick, long full);
+bool stress_full(void);
+
+/* A small, fast, reproducible random number generator (splitmix64). */
+uint64_t rng_next(uint64_t *state);
+/* Uniform in [0, @n); @n > 0. */
+uint64_t rng_below(uint64_t *state, uint64_t n);
+
+/* Kernel modules, by name (as in /sys/module) or by .ko path. */
+bool module_loaded(const char *name);
+int module_unload(const char *name);
+int module_load(const char *path, const char *params);
+/* "name=value name=value" from /sys/module/<name>/parameters: 0, or -errno. */
+int module_params(const char *name, char *out, size_t len);
+
 /* The program cohbuf_share execs, and what it says back. */
 #define COHBUF_PEER		"cohbuf_peer"
 
