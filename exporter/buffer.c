@@ -40,12 +40,21 @@
 /* No kernel mapping: no memset() in dma-direct (see above). */
 #define COHBUF_DMA_ATTRS DMA_ATTR_NO_KERNEL_MAPPING
 
+/* The share of RAM left available to everything else: 1/32. */
+#define COHBUF_RESERVE_SHIFT 5
+
+/*
+ * A request larger than all of memory can never succeed: refuse it at once
+ * rather than drain memory first.
+ */
 static int cohbuf_size_check(u64 size)
 {
 	if (!size || size > SIZE_MAX - (PAGE_SIZE - 1))
 		return -EINVAL;
 	if (PAGE_ALIGN(size) > READ_ONCE(cohbuf_max_buffer_size))
 		return -EFBIG;
+	if (PAGE_ALIGN(size) >> PAGE_SHIFT > totalram_pages())
+		return -ENOMEM;
 	return 0;
 }
 
@@ -96,6 +105,24 @@ static int cohbuf_chunk_pfn(struct device *dev, struct cohbuf_chunk *chunk)
 }
 
 /*
+ * Whether @size more bytes can be taken while leaving 1/32 of RAM available
+ * (free, or reclaimable without swapping) to the rest of the system.
+ *
+ * The memory is charged to no process. If cohbuf took the last of it, the
+ * next process to fault a page in would wake the OOM killer, which would
+ * kill innocent processes and never free a buffer. Running out is the
+ * allocating caller's ENOMEM instead; for the same reason no allocation
+ * below may invoke the OOM killer itself.
+ */
+static bool cohbuf_memory_left(size_t size)
+{
+	unsigned long need = (size >> PAGE_SHIFT) +
+			     (totalram_pages() >> COHBUF_RESERVE_SHIFT);
+
+	return si_mem_available() > (long)need;
+}
+
+/*
  * Clear a chunk unless the page allocator already did: with init_on_alloc
  * every page it returns is zeroed, and dma-direct's own memset() was
  * skipped (COHBUF_DMA_ATTRS). Without init_on_alloc, a chunk that did get
@@ -129,10 +156,14 @@ static int cohbuf_chunk_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 
 	for (;;) {
 		/* Fail fast at high orders: a lower order is the fallback. */
-		gfp = GFP_KERNEL | __GFP_NOWARN | (order ? __GFP_NORETRY : 0);
+		gfp = GFP_KERNEL | __GFP_NOWARN |
+		      (order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL);
 		chunk->size = PAGE_SIZE << order;
-		chunk->cookie = dma_alloc_attrs(dev, chunk->size, &chunk->dma,
-						gfp, COHBUF_DMA_ATTRS);
+		chunk->cookie = NULL;
+		if (cohbuf_memory_left(chunk->size))
+			chunk->cookie = dma_alloc_attrs(dev, chunk->size,
+							&chunk->dma, gfp,
+							COHBUF_DMA_ATTRS);
 		if (chunk->cookie)
 			break;
 		if (!order)
@@ -244,7 +275,8 @@ free_chunks:
  *
  * Return: the buffer, or ERR_PTR(-EINVAL) for a size of 0 or one that
  * overflows when rounded, -EFBIG above max_buffer_size, -ENOMEM above
- * max_total_size or when memory runs out, -EINTR if the caller is killed.
+ * max_total_size, above all of memory or when memory runs out, -EINTR if
+ * the caller is killed.
  */
 struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev, u64 size)
 {

@@ -11,6 +11,8 @@
  *   emfile_at_export            an fd installed before a step that can
  *                               fail; a leak when the fd table is full
  *   close_racing_release        a use-after-free when close races release
+ *   huge_request                allocations the page allocator would warn
+ *                               about, and requests beyond all memory
  *   info_leak                   memory handed out without being zeroed
  *   rdonly_export_writable      an O_RDONLY export used for writing
  *   dma_addr_non_root           DMA addresses disclosed without privilege
@@ -350,6 +352,30 @@ TEST_F_TIMEOUT(regress, close_racing_release, 300)
 		}
 		pthread_barrier_destroy(&go);
 	}
+	assert_baseline(_metadata, &self->base);
+}
+
+/*
+ * Requests the page allocator must never see whole: a buffer is built from
+ * chunks of at most the largest buddy block, each tried with __GFP_NOWARN,
+ * so no size warns (the debug kernel's log would show it). A request larger
+ * than all memory fails at once with ENOMEM, without taking the memory
+ * first.
+ */
+TEST_F_TIMEOUT(regress, huge_request, 120)
+{
+	uint64_t sizes[] = { 1ULL << 40, 1ULL << 46, 1ULL << 52, 1ULL << 62 };
+	unsigned int i;
+
+	self->limits_changed = true;
+	ASSERT_EQ(0, module_param_set("cohbuf", "max_buffer_size", ~0ULL));
+	ASSERT_EQ(0, module_param_set("cohbuf", "max_total_size", ~0ULL));
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		ASSERT_EQ(ENOMEM, alloc_errno(self->dev, sizes[i], O_RDWR))
+			TH_LOG("size %#llx", (unsigned long long)sizes[i]);
+	}
+	/* and an ordinary buffer of several chunks still works */
+	ASSERT_EQ(0, alloc_errno(self->dev, 3 * SZ_4M + 5 * page_size(), O_RDWR));
 	assert_baseline(_metadata, &self->base);
 }
 

@@ -61,7 +61,9 @@ struct cohbuf_alloc {
  *	@size is larger than the module parameter max_buffer_size.
  * ENOMEM
  *	The live buffers together would exceed the module parameter
- *	max_total_size, or the kernel could not allocate the memory.
+ *	max_total_size, @size is larger than all of the machine's memory, or
+ *	the kernel could not allocate the memory. Running out of memory never
+ *	invokes the OOM killer.
  * EMFILE
  *	The process has no free file descriptor (RLIMIT_NOFILE).
  * EFAULT
