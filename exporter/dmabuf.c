@@ -19,16 +19,24 @@
 /**
  * struct cohbuf_attachment - one importing device's view of a buffer
  * @dev: the importing device
- * @sgt: the buffer split to @dev's maximum segment size
+ * @sgt: the buffer split to @dev's maximum segment size; cohbuf's own, used
+ *	to sync and unmap
+ * @export: while mapped, a copy of @sgt that the importer was given
  * @node: entry in cohbuf_buffer.attachments
  * @mapped: @sgt is DMA-mapped for @dev, in direction @dir
  * @dir: direction of the current mapping
  *
- * @node, @mapped and @dir are protected by cohbuf_buffer.lock.
+ * The importer gets a copy, not @sgt itself: the table it is given is its
+ * own until it unmaps, and the dma-buf core (CONFIG_DMABUF_DEBUG) scrambles
+ * its page links meanwhile to catch importers that use them. The CPU access
+ * callbacks must still walk the pages of @sgt to sync it.
+ *
+ * @export, @node, @mapped and @dir are protected by cohbuf_buffer.lock.
  */
 struct cohbuf_attachment {
 	struct device *dev;
 	struct sg_table sgt;
+	struct sg_table export;
 	struct list_head node;
 	bool mapped;
 	enum dma_data_direction dir;
@@ -97,6 +105,14 @@ free_attachment:
 	return ret;
 }
 
+/* Undo cohbuf_dmabuf_map(); called with cohbuf_buffer.lock held. */
+static void cohbuf_attachment_unmap(struct cohbuf_attachment *a)
+{
+	dma_unmap_sgtable(a->dev, &a->sgt, a->dir, 0);
+	sg_free_table(&a->export);
+	a->mapped = false;
+}
+
 static void cohbuf_dmabuf_detach(struct dma_buf *dmabuf,
 				 struct dma_buf_attachment *attach)
 {
@@ -108,11 +124,35 @@ static void cohbuf_dmabuf_detach(struct dma_buf *dmabuf,
 	buf->nr_attachments--;
 	/* An importer that detaches without unmapping leaks nothing here. */
 	if (a->mapped)
-		dma_unmap_sgtable(a->dev, &a->sgt, a->dir, 0);
+		cohbuf_attachment_unmap(a);
 	mutex_unlock(&buf->lock);
 
 	sg_free_table(&a->sgt);
 	kfree(a);
+}
+
+/*
+ * The importer's copy of a mapped table: the same pages, lengths and DMA
+ * addresses in a table of its own.
+ */
+static int cohbuf_sgt_copy(struct sg_table *dst, const struct sg_table *src)
+{
+	struct scatterlist *s, *d;
+	unsigned int i;
+	int ret;
+
+	ret = sg_alloc_table(dst, src->orig_nents, GFP_KERNEL);
+	if (ret)
+		return ret;
+	d = dst->sgl;
+	for_each_sgtable_sg(src, s, i) {
+		sg_set_page(d, sg_page(s), s->length, s->offset);
+		sg_dma_address(d) = sg_dma_address(s);
+		sg_dma_len(d) = sg_dma_len(s);
+		d = sg_next(d);
+	}
+	dst->nents = src->nents;
+	return 0;
 }
 
 static struct sg_table *cohbuf_dmabuf_map(struct dma_buf_attachment *attach,
@@ -123,16 +163,22 @@ static struct sg_table *cohbuf_dmabuf_map(struct dma_buf_attachment *attach,
 	int ret = -EBUSY;
 
 	mutex_lock(&buf->lock);
-	if (!a->mapped) {
-		ret = dma_map_sgtable(attach->dev, &a->sgt, dir, 0);
-		if (!ret) {
-			a->mapped = true;
-			a->dir = dir;
-		}
+	if (a->mapped)
+		goto unlock;
+	ret = dma_map_sgtable(attach->dev, &a->sgt, dir, 0);
+	if (ret)
+		goto unlock;
+	ret = cohbuf_sgt_copy(&a->export, &a->sgt);
+	if (ret) {
+		dma_unmap_sgtable(attach->dev, &a->sgt, dir, 0);
+		goto unlock;
 	}
+	a->mapped = true;
+	a->dir = dir;
+unlock:
 	mutex_unlock(&buf->lock);
 
-	return ret ? ERR_PTR(ret) : &a->sgt;
+	return ret ? ERR_PTR(ret) : &a->export;
 }
 
 static void cohbuf_dmabuf_unmap(struct dma_buf_attachment *attach,
@@ -143,10 +189,8 @@ static void cohbuf_dmabuf_unmap(struct dma_buf_attachment *attach,
 	struct cohbuf_attachment *a = attach->priv;
 
 	mutex_lock(&buf->lock);
-	if (a->mapped) {
-		dma_unmap_sgtable(attach->dev, sgt, dir, 0);
-		a->mapped = false;
-	}
+	if (a->mapped)
+		cohbuf_attachment_unmap(a);
 	mutex_unlock(&buf->lock);
 }
 

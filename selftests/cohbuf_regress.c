@@ -16,6 +16,9 @@
  *   info_leak                   memory handed out without being zeroed
  *   rdonly_export_writable      an O_RDONLY export used for writing
  *   dma_addr_non_root           DMA addresses disclosed without privilege
+ *   cpu_access_while_mapped     the exporter syncing through the sg_table it
+ *                               lent the importer (CONFIG_DMABUF_DEBUG
+ *                               scrambles its page links meanwhile)
  *
  * Each checks that nothing leaks: the cohbuf and importer counters and the
  * dma-buf core's bufinfo return to where they were.
@@ -42,7 +45,9 @@ FIXTURE(regress) {
 	struct cohbuf_counters base;
 	uint64_t saved_buffer_max;
 	uint64_t saved_total_max;
+	uint64_t saved_seg;
 	bool limits_changed;
+	bool seg_changed;
 };
 
 FIXTURE_SETUP(regress)
@@ -56,6 +61,7 @@ FIXTURE_SETUP(regress)
 				      &self->saved_buffer_max));
 	ASSERT_EQ(0, module_param_get("cohbuf", "max_total_size",
 				      &self->saved_total_max));
+	ASSERT_EQ(0, module_param_get(COHBUF_IMP_MODULE, "max_seg_size", &self->saved_seg));
 }
 
 /*
@@ -64,6 +70,8 @@ FIXTURE_SETUP(regress)
  */
 FIXTURE_TEARDOWN_PARENT(regress)
 {
+	if (self->seg_changed)
+		EXPECT_EQ(0, module_param_set(COHBUF_IMP_MODULE, "max_seg_size", self->saved_seg));
 	if (!self->limits_changed)
 		return;
 	EXPECT_EQ(0, module_param_set("cohbuf", "max_buffer_size", self->saved_buffer_max));
@@ -526,6 +534,51 @@ TEST_F(regress, dma_addr_non_root)
 	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("unprivileged child failed at step %d",
 						 WEXITSTATUS(status));
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att.handle));
+	close(fd);
+	assert_baseline(_metadata, &self->base);
+}
+
+/*
+ * The exporter syncs every mapped attachment for the CPU in
+ * begin_cpu_access, and for the device in end_cpu_access. It must do so
+ * through a table of its own: the one it lent the importer is the
+ * importer's until unmapped, and a CONFIG_DMABUF_DEBUG kernel scrambles its
+ * page links meanwhile (an oops in the DMA-API sync on the debug kernel).
+ * 64 KiB segments make the table chained, which scrambles the chain too.
+ */
+TEST_F_TIMEOUT(regress, cpu_access_while_mapped, 180)
+{
+	uint64_t size = 16 * SZ_1M;
+	struct dma_buf_sync sync = { 0 };
+	struct cohbuf_imp_attach att;
+	uint32_t crc, crc2;
+	void *map;
+	int fd;
+
+	self->seg_changed = true;
+	ASSERT_EQ(0, module_param_set(COHBUF_IMP_MODULE, "max_seg_size", 65536));
+	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, cohbuf_importer_attach(self->imp, fd, &att));
+	ASSERT_LE(size / 65536, att.nents);
+	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, map);
+
+	/* the importer's CPU access, while its attachment is mapped */
+	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, att.handle, 0, size, 0x600dcafe));
+	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, att.handle, 0, size, &crc));
+	/* and user space's, through DMA_BUF_IOCTL_SYNC */
+	sync.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW;
+	ASSERT_EQ(0, ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync));
+	ASSERT_EQ(crc, cohbuf_crc32(0, map, size));
+	pattern_fill(map, size, 0, 11);
+	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
+	ASSERT_EQ(0, ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync));
+	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, att.handle, 0, size, &crc2));
+	ASSERT_EQ(cohbuf_crc32(0, map, size), crc2);
+
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att.handle));
+	munmap(map, size);
 	close(fd);
 	assert_baseline(_metadata, &self->base);
 }
