@@ -105,10 +105,22 @@ free_attachment:
 	return ret;
 }
 
+/*
+ * The memory comes from dma_alloc_coherent(), and any number of devices
+ * may map it at once: the DMA API must not treat these mappings as
+ * streaming ones that overlap (DMA-API debug refuses that, as an error).
+ * They are mapped and unmapped with DMA_ATTR_SKIP_CPU_SYNC, as
+ * videobuf2-dma-contig and drm_prime map theirs, and cohbuf does the
+ * syncs itself: for the device once mapped, for the CPU before unmapping,
+ * and around every CPU access (begin/end_cpu_access).
+ */
+#define COHBUF_DMA_ATTRS DMA_ATTR_SKIP_CPU_SYNC
+
 /* Undo cohbuf_dmabuf_map(); called with cohbuf_buffer.lock held. */
 static void cohbuf_attachment_unmap(struct cohbuf_attachment *a)
 {
-	dma_unmap_sgtable(a->dev, &a->sgt, a->dir, 0);
+	dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
+	dma_unmap_sgtable(a->dev, &a->sgt, a->dir, COHBUF_DMA_ATTRS);
 	sg_free_table(&a->export);
 	a->mapped = false;
 }
@@ -165,14 +177,15 @@ static struct sg_table *cohbuf_dmabuf_map(struct dma_buf_attachment *attach,
 	mutex_lock(&buf->lock);
 	if (a->mapped)
 		goto unlock;
-	ret = dma_map_sgtable(attach->dev, &a->sgt, dir, 0);
+	ret = dma_map_sgtable(attach->dev, &a->sgt, dir, COHBUF_DMA_ATTRS);
 	if (ret)
 		goto unlock;
 	ret = cohbuf_sgt_copy(&a->export, &a->sgt);
 	if (ret) {
-		dma_unmap_sgtable(attach->dev, &a->sgt, dir, 0);
+		dma_unmap_sgtable(attach->dev, &a->sgt, dir, COHBUF_DMA_ATTRS);
 		goto unlock;
 	}
+	dma_sync_sgtable_for_device(attach->dev, &a->sgt, dir);
 	a->mapped = true;
 	a->dir = dir;
 unlock:

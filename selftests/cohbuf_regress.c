@@ -19,6 +19,8 @@
  *   cpu_access_while_mapped     the exporter syncing through the sg_table it
  *                               lent the importer (CONFIG_DMABUF_DEBUG
  *                               scrambles its page links meanwhile)
+ *   importers_overlap           DMA-API misuse when several devices map the
+ *                               same coherent memory at once
  *
  * Each checks that nothing leaks: the cohbuf and importer counters and the
  * dma-buf core's bufinfo return to where they were.
@@ -36,8 +38,10 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <xf86drm.h>
 
 #include "cohbuf_harness.h"
+#include "cohbuf_vgem.h"
 
 FIXTURE(regress) {
 	int dev;
@@ -579,6 +583,43 @@ TEST_F_TIMEOUT(regress, cpu_access_while_mapped, 180)
 
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att.handle));
 	munmap(map, size);
+	close(fd);
+	assert_baseline(_metadata, &self->base);
+}
+
+/*
+ * Several devices map the same coherent memory at once: two attachments of
+ * the importer and vgem's. On a DMA_API_DEBUG kernel a streaming mapping of
+ * memory that dma_alloc_coherent() handed out, or of memory another
+ * mapping covers, is an error ("cacheline tracking EEXIST, overlapping
+ * mappings aren't supported"), which vm-run reports as a splat.
+ */
+TEST_F(regress, importers_overlap)
+{
+	uint64_t size = SZ_4M + 2 * page_size();
+	struct cohbuf_imp_attach a1, a2;
+	uint32_t crc1, crc2, gem = 0;
+	int fd, vgem, status;
+
+	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, cohbuf_importer_attach(self->imp, fd, &a1));
+	ASSERT_EQ(0, cohbuf_importer_attach(self->imp, fd, &a2));
+	vgem = vgem_open(&status);
+	if (vgem >= 0)
+		ASSERT_EQ(0, drmPrimeFDToHandle(vgem, fd, &gem)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, a1.handle, 0, size, 0x0badf00d));
+	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, a1.handle, 0, size, &crc1));
+	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, a2.handle, 0, size, &crc2));
+	ASSERT_EQ(crc1, crc2);
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, a1.handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, a2.handle));
+	if (vgem >= 0) {
+		struct drm_gem_close gc = { .handle = gem };
+
+		ASSERT_EQ(0, drmIoctl(vgem, DRM_IOCTL_GEM_CLOSE, &gc));
+		close(vgem);
+	}
 	close(fd);
 	assert_baseline(_metadata, &self->base);
 }
