@@ -436,6 +436,25 @@ uint64_t rng_below(uint64_t *state, uint64_t n)
 	return rng_next(state) % n;
 }
 
+bool kernel_config(const char *name)
+{
+	const char *path = getenv("COHBUF_KCONFIG");
+	char line[256], want[128];
+	bool found = false;
+	FILE *f;
+
+	if (!path || !*path)
+		return false;
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), "CONFIG_%s=y\n", name);
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strcmp(line, want);
+	fclose(f);
+	return found;
+}
+
 bool module_loaded(const char *name)
 {
 	char path[PATH_MAX];

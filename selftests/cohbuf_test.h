@@ -124,6 +124,12 @@ uint64_t rng_next(uint64_t *state);
 /* Uniform in [0, @n); @n > 0. */
 uint64_t rng_below(uint64_t *state, uint64_t n);
 
+/*
+ * Whether the running kernel was built with CONFIG_@name=y, from the .config
+ * that vm-run names in COHBUF_KCONFIG: false when unknown.
+ */
+bool kernel_config(const char *name);
+
 /* Kernel modules, by name (as in /sys/module) or by .ko path. */
 bool module_loaded(const char *name);
 int module_unload(const char *name);
