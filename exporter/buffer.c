@@ -85,7 +85,8 @@ static void cohbuf_unreserve(struct cohbuf_device *cdev, size_t size)
 /*
  * The page frame of a chunk, as the DMA layer describes it. With dma-direct
  * (the cohbuf device is never behind an IOMMU) the chunk is one physically
- * contiguous run of pages, so a single sg entry is expected.
+ * contiguous run of pages, so a single sg entry is expected: -EIO if not,
+ * -ENOMEM if the table cannot be allocated.
  */
 static int cohbuf_chunk_pfn(struct device *dev, struct cohbuf_chunk *chunk)
 {
@@ -153,6 +154,7 @@ static int cohbuf_chunk_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 	unsigned int order =
 		min_t(unsigned int, ilog2(remaining >> PAGE_SHIFT), *max_order);
 	gfp_t gfp;
+	int ret;
 
 	for (;;) {
 		/* Fail fast at high orders: a lower order is the fallback. */
@@ -171,11 +173,13 @@ static int cohbuf_chunk_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 		*max_order = --order;
 	}
 
-	if (cohbuf_chunk_pfn(dev, chunk)) {
+	ret = cohbuf_chunk_pfn(dev, chunk);
+	if (ret == -EIO)
 		dev_err_ratelimited(dev, "coherent chunk is not contiguous\n");
+	if (ret) {
 		dma_free_attrs(dev, chunk->size, chunk->cookie, chunk->dma,
 			       COHBUF_DMA_ATTRS);
-		return -EIO;
+		return ret;
 	}
 	cohbuf_chunk_zero(chunk, gfp);
 	return 0;
