@@ -18,6 +18,9 @@
  * address of a chunk, when one is needed, is that of its pages in the
  * linear map: with dma-direct on x86, coherent memory is ordinary
  * write-back RAM, the very address dma_alloc_coherent() would return.
+ *
+ * Running out of memory is the caller's ENOMEM, never a warning in the
+ * kernel log: every allocation sized by the request is __GFP_NOWARN.
  */
 #include <linux/bitops.h>
 #include <linux/dma-buf.h>
@@ -227,7 +230,8 @@ static int cohbuf_chunks_grow(struct cohbuf_buffer *buf, unsigned int *cap)
 
 	if (buf->nr_chunks < *cap)
 		return 0;
-	chunks = kvmalloc_array(new_cap, sizeof(*chunks), GFP_KERNEL);
+	chunks = kvmalloc_array(new_cap, sizeof(*chunks),
+				GFP_KERNEL | __GFP_NOWARN);
 	if (!chunks)
 		return -ENOMEM;
 	memcpy(chunks, buf->chunks, buf->nr_chunks * sizeof(*chunks));
@@ -302,7 +306,8 @@ struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev, u64 size)
 	 * a max_buffer_size raised to gigabytes means thousands of chunks.
 	 */
 	expected = cohbuf_chunks_expected(size);
-	buf = kvzalloc(struct_size(buf, inline_chunks, expected), GFP_KERNEL);
+	buf = kvzalloc(struct_size(buf, inline_chunks, expected),
+		       GFP_KERNEL | __GFP_NOWARN);
 	if (!buf) {
 		ret = -ENOMEM;
 		goto unreserve;
@@ -412,7 +417,8 @@ void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf)
 	if (buf->nr_chunks == 1 && !PageHighMem(first))
 		return page_address(first);
 
-	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
+	pages = kvmalloc_array(npages, sizeof(*pages),
+			       GFP_KERNEL | __GFP_NOWARN);
 	if (!pages)
 		return NULL;
 	for (i = 0; i < buf->nr_chunks; i++) {
