@@ -27,6 +27,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/lockdep.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
@@ -366,6 +367,8 @@ void cohbuf_buffer_free(struct cohbuf_buffer *buf)
 	mutex_unlock(&cdev->lock);
 
 	WARN_ON_ONCE(!list_empty(&buf->attachments) || buf->vmap_count);
+	if (is_vmalloc_addr(buf->vaddr))
+		vunmap(buf->vaddr);
 	cohbuf_chunks_free(buf);
 	mutex_destroy(&buf->lock);
 	kvfree(buf);
@@ -396,17 +399,13 @@ const struct cohbuf_chunk *cohbuf_buffer_chunk(const struct cohbuf_buffer *buf,
 	return &buf->chunks[lo];
 }
 
-/**
- * cohbuf_buffer_vmap() - one contiguous kernel mapping of the whole buffer
- * @buf: the buffer
- *
- * A single chunk already has one, in the linear map. Several are stitched
- * together with vmap(); the pages are never refcounted (their tail pages
- * have a zero refcount), which vmap() does not need.
- *
- * Return: the address, or NULL when out of memory.
+/*
+ * One contiguous kernel mapping of the whole buffer. A single chunk already
+ * has one, in the linear map. Several are stitched together with vmap(); the
+ * pages are never refcounted (their tail pages have a zero refcount), which
+ * vmap() does not need. NULL when out of memory.
  */
-void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf)
+static void *cohbuf_buffer_stitch(struct cohbuf_buffer *buf)
 {
 	unsigned long npages = buf->size >> PAGE_SHIFT;
 	struct page *first = pfn_to_page(buf->chunks[0].pfn);
@@ -435,14 +434,23 @@ void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf)
 }
 
 /**
- * cohbuf_buffer_vunmap() - undo cohbuf_buffer_vmap()
- * @buf: the buffer
- * @vaddr: the address cohbuf_buffer_vmap() returned
+ * cohbuf_buffer_vmap() - the contiguous kernel mapping of the whole buffer
+ * @buf: the buffer; the caller holds its lock
+ *
+ * The mapping is made on first use, by the first attach or vmap, and kept
+ * until the buffer is freed. The dma-buf core treats a failing vmap
+ * callback as a bug (it WARNs), so an importer that attaches before it
+ * vmaps, as importers do, must find the mapping already made: attach is
+ * where running out of memory can be reported cleanly.
+ *
+ * Return: the address, or NULL when out of memory.
  */
-void cohbuf_buffer_vunmap(struct cohbuf_buffer *buf, void *vaddr)
+void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf)
 {
-	if (is_vmalloc_addr(vaddr))
-		vunmap(vaddr);
+	lockdep_assert_held(&buf->lock);
+	if (!buf->vaddr)
+		buf->vaddr = cohbuf_buffer_stitch(buf);
+	return buf->vaddr;
 }
 
 /**

@@ -83,7 +83,8 @@ struct cohbuf_chunk {
  * @lock: protects @attachments, @nr_attachments, @vaddr and @vmap_count
  * @attachments: struct cohbuf_attachment.node list
  * @nr_attachments: entries in @attachments
- * @vaddr: contiguous kernel mapping while @vmap_count > 0
+ * @vaddr: contiguous kernel mapping, made by the first attach or vmap and
+ *	kept until the buffer is freed (see cohbuf_buffer_vmap())
  * @vmap_count: vmap references
  * @nr_mappings: live user VMAs; atomic, no lock
  * @inline_chunks: room for as many chunks as a buffer of this size has
@@ -124,7 +125,6 @@ void cohbuf_buffer_free(struct cohbuf_buffer *buf);
 const struct cohbuf_chunk *cohbuf_buffer_chunk(const struct cohbuf_buffer *buf,
 					       pgoff_t pgoff);
 void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf);
-void cohbuf_buffer_vunmap(struct cohbuf_buffer *buf, void *vaddr);
 int cohbuf_buffer_sgt(const struct cohbuf_buffer *buf, struct sg_table *sgt,
 		      unsigned int max_seg);
 

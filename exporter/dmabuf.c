@@ -95,11 +95,19 @@ static int cohbuf_dmabuf_attach(struct dma_buf *dmabuf,
 	attach->priv = a;
 
 	mutex_lock(&buf->lock);
+	/* Now, so that a vmap after it cannot fail: see cohbuf_buffer_vmap(). */
+	if (!cohbuf_buffer_vmap(buf)) {
+		mutex_unlock(&buf->lock);
+		ret = -ENOMEM;
+		goto free_sgt;
+	}
 	list_add(&a->node, &buf->attachments);
 	buf->nr_attachments++;
 	mutex_unlock(&buf->lock);
 	return 0;
 
+free_sgt:
+	sg_free_table(&a->sgt);
 free_attachment:
 	kfree(a);
 	return ret;
@@ -248,35 +256,30 @@ static int cohbuf_dmabuf_mmap(struct dma_buf *dmabuf,
 	return cohbuf_mmap(dmabuf->priv, vma);
 }
 
+/* Cannot fail after an attach; may, for an importer that never attached. */
 static int cohbuf_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct cohbuf_buffer *buf = dmabuf->priv;
-	int ret = 0;
+	void *vaddr;
 
 	mutex_lock(&buf->lock);
-	if (!buf->vmap_count) {
-		buf->vaddr = cohbuf_buffer_vmap(buf);
-		if (!buf->vaddr) {
-			ret = -ENOMEM;
-			goto unlock;
-		}
+	vaddr = cohbuf_buffer_vmap(buf);
+	if (vaddr) {
+		buf->vmap_count++;
+		iosys_map_set_vaddr(map, vaddr);
 	}
-	buf->vmap_count++;
-	iosys_map_set_vaddr(map, buf->vaddr);
-unlock:
 	mutex_unlock(&buf->lock);
-	return ret;
+	return vaddr ? 0 : -ENOMEM;
 }
 
+/* The mapping itself stays until the buffer is freed. */
 static void cohbuf_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct cohbuf_buffer *buf = dmabuf->priv;
 
 	mutex_lock(&buf->lock);
-	if (!WARN_ON_ONCE(!buf->vmap_count) && !--buf->vmap_count) {
-		cohbuf_buffer_vunmap(buf, buf->vaddr);
-		buf->vaddr = NULL;
-	}
+	if (!WARN_ON_ONCE(!buf->vmap_count))
+		buf->vmap_count--;
 	mutex_unlock(&buf->lock);
 	iosys_map_clear(map);
 }
