@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kill -9 at random points. Each round is a small process group: a sender
+ * allocates buffers, maps and names them, and passes them over a unix
+ * socket (SCM_RIGHTS, both ways, sometimes with fds still in flight) to a
+ * receiver, which maps them, attaches them to the importer, fills and
+ * checksums them, and forks a child that holds some of them. After a random
+ * delay the whole group, or its members one by one, get SIGKILL: in the
+ * middle of an ioctl, an mmap, a large allocation's chunk loop, a sendmsg.
+ *
+ * After each batch of rounds every counter returns to baseline (cohbuf's
+ * buffers and bytes, the importer's attachments, dma-buf bufinfo). At the
+ * end both modules unload, proving that nothing holds a reference, and are
+ * loaded again from the build.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/dma-buf.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "cohbuf_harness.h"
+
+#define HELD	8	/* buffers a process keeps at most */
+
+struct worker {
+	uint64_t rng;
+	int dev;
+	int imp;
+	int sock;
+	int held[HELD];
+	void *map[HELD];
+	size_t len[HELD];
+};
+
+static uint64_t pick_size(struct worker *w)
+{
+	switch (rng_below(&w->rng, 16)) {
+	case 0:
+		/* long enough for the kill to land inside the chunk loop */
+		return 8 * SZ_4M + SZ_4K * rng_below(&w->rng, 64);
+	case 1:
+	case 2:
+		return SZ_4M + SZ_4K * rng_below(&w->rng, 64);
+	default:
+		return SZ_4K * (1 + rng_below(&w->rng, 64));
+	}
+}
+
+/* Keep @fd in a slot, dropping (closing, unmapping) what was there. */
+static int hold(struct worker *w, int fd, size_t len)
+{
+	unsigned int i = rng_below(&w->rng, HELD);
+
+	if (w->map[i])
+		munmap(w->map[i], w->len[i]);
+	if (w->held[i] >= 0)
+		close(w->held[i]);
+	w->held[i] = fd;
+	w->map[i] = NULL;
+	w->len[i] = len;
+	return i;
+}
+
+static void map_slot(struct worker *w, unsigned int i, bool write)
+{
+	void *p;
+
+	if (w->held[i] < 0 || w->map[i])
+		return;
+	p = map_shared(w->held[i], w->len[i], PROT_READ | (write ? PROT_WRITE : 0), 0);
+	if (p == MAP_FAILED)
+		return;
+	w->map[i] = p;
+	if (write)
+		memset(p, 0x5a, w->len[i] < 65536 ? w->len[i] : 65536);
+}
+
+static int random_held(struct worker *w)
+{
+	unsigned int i = rng_below(&w->rng, HELD);
+
+	return w->held[i];
+}
+
+/* The sender: allocate, map, name, send; take some back. */
+static void sender(struct worker *w)
+{
+	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW };
+	int fds[3], n, got[4], i, fd, other;
+	uint64_t size;
+
+	for (;;) {
+		size = pick_size(w);
+		fd = cohbuf_alloc(w->dev, size, NULL, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		i = hold(w, fd, size);
+		map_slot(w, i, true);
+		cohbuf_set_name(fd, "kill-round");
+		ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
+		n = 0;
+		fds[n++] = fd;
+		other = random_held(w);
+		if (other >= 0 && other != fd)
+			fds[n++] = other;
+		if (rng_below(&w->rng, 4) == 0)
+			fds[n++] = w->sock;	/* a socket in flight over itself */
+		cohbuf_send_fds(w->sock, fds, n, "x", 1);
+		/* whatever the receiver sent back, non-blocking */
+		n = cohbuf_recv_fds(w->sock, got, 4, NULL, 0);
+		for (i = 0; i < n; i++)
+			hold(w, got[i], SZ_4K);
+		if (rng_below(&w->rng, 8) == 0 && w->map[0]) {
+			munmap(w->map[0], w->len[0]);
+			w->map[0] = NULL;
+		}
+	}
+}
+
+/* The receiver: map, attach, fill, checksum, fork a holder, send back. */
+static void receiver(struct worker *w)
+{
+	struct cohbuf_imp_attach att;
+	uint32_t handles[HELD], crc;
+	unsigned int nh = 0, i;
+	int got[4], n, k;
+	char byte;
+	uint64_t size;
+
+	for (;;) {
+		n = cohbuf_recv_fds(w->sock, got, 4, &byte, 1);
+		if (n < 0) {
+			if (n == -ECONNRESET)
+				pause();
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			if (cohbuf_size(got[k], &size)) {
+				close(got[k]);	/* the socket itself */
+				continue;
+			}
+			i = hold(w, got[k], size);
+			map_slot(w, i, rng_below(&w->rng, 2));
+			if (nh == HELD)
+				cohbuf_importer_detach(w->imp, handles[--nh]);
+			if (!cohbuf_importer_attach(w->imp, got[k], &att)) {
+				handles[nh++] = att.handle;
+				cohbuf_importer_fill(w->imp, att.handle, 0, 4096, 0xdeadbeef);
+				cohbuf_importer_crc32(w->imp, att.handle, 0, size, &crc);
+			}
+		}
+		if (rng_below(&w->rng, 8) == 0) {
+			pid_t pid = fork();
+
+			/* a child that holds everything inherited until killed */
+			if (pid == 0)
+				for (;;)
+					pause();
+		}
+		if (rng_below(&w->rng, 2) && random_held(w) >= 0) {
+			int back = random_held(w);
+
+			cohbuf_send_fds(w->sock, &back, 1, NULL, 0);
+		}
+	}
+}
+
+/* One round's process group; returns its pid (= pgid). */
+static pid_t start_round(uint64_t seed)
+{
+	struct worker w = { .rng = seed };
+	int sv[2], i;
+	pid_t pid;
+
+	pid = fork();
+	if (pid)
+		return pid;
+	setpgid(0, 0);
+	for (i = 0; i < HELD; i++)
+		w.held[i] = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		_exit(1);
+	w.dev = cohbuf_open();
+	if (fork() == 0) {
+		close(sv[0]);
+		w.sock = sv[1];
+		w.rng ^= 0x5555;
+		w.imp = cohbuf_importer_open();
+		receiver(&w);
+	}
+	close(sv[1]);
+	w.sock = sv[0];
+	/* the sender never blocks on a full socket: it drops the message */
+	fcntl(w.sock, F_SETFL, O_NONBLOCK);
+	sender(&w);
+	_exit(0);
+}
+
+static void sleep_us(uint64_t us)
+{
+	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Kill group @pgid at once, or its members one by one; reap them all. */
+static unsigned int kill_round(pid_t pgid, uint64_t *rng)
+{
+	unsigned int killed = 0;
+	int status;
+	pid_t pid;
+
+	if (rng_below(rng, 2)) {
+		/* the leader first, a moment later the rest */
+		kill(pgid, SIGKILL);
+		sleep_us(rng_below(rng, 2000));
+	}
+	kill(-pgid, SIGKILL);
+	while ((pid = waitpid(-pgid, &status, __WALL)) > 0) {
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			killed++;
+	}
+	/* the leader's children were reparented to us, then killed and reaped */
+	return killed;
+}
+
+FIXTURE(kill) {
+	struct cohbuf_counters base;
+	char cohbuf_ko[PATH_MAX];
+	char importer_ko[PATH_MAX];
+	char cohbuf_params[1024];
+	char importer_params[1024];
+	bool unloaded;
+};
+
+FIXTURE_SETUP(kill)
+{
+	const char *build = getenv("COHBUF_BUILD");
+	int imp;
+
+	imp = cohbuf_importer_open();
+	ASSERT_LE(0, imp) TH_LOG("%s: %s", COHBUF_IMP_DEV, strerror(-imp));
+	close(imp);
+	ASSERT_EQ(0, counters_get(&self->base));
+	if (build) {
+		snprintf(self->cohbuf_ko, sizeof(self->cohbuf_ko), "%s/exporter/cohbuf.ko", build);
+		snprintf(self->importer_ko, sizeof(self->importer_ko),
+			 "%s/importer/cohbuf_importer.ko", build);
+		ASSERT_EQ(0, module_params("cohbuf", self->cohbuf_params,
+					   sizeof(self->cohbuf_params)));
+		ASSERT_EQ(0, module_params(COHBUF_IMP_MODULE, self->importer_params,
+					   sizeof(self->importer_params)));
+	}
+}
+
+/* In the harness's parent: whatever happened, load the modules again. */
+FIXTURE_TEARDOWN_PARENT(kill)
+{
+	int ret;
+
+	if (!self->unloaded)
+		return;
+	if (!module_loaded("cohbuf")) {
+		ret = module_load(self->cohbuf_ko, self->cohbuf_params);
+		EXPECT_EQ(0, ret) TH_LOG("reloading %s: %s", self->cohbuf_ko, strerror(-ret));
+	}
+	if (!module_loaded(COHBUF_IMP_MODULE)) {
+		ret = module_load(self->importer_ko, self->importer_params);
+		EXPECT_EQ(0, ret) TH_LOG("reloading %s: %s", self->importer_ko,
+					 strerror(-ret));
+	}
+}
+
+TEST_F_TIMEOUT(kill, sigkill_at_random_points, 3000)
+{
+	long rounds = stress_param("COHBUF_KILL_ROUNDS", 200, 1000);
+	long batch = stress_param("COHBUF_KILL_BATCH", 8, 8);
+	long max_delay = stress_param("COHBUF_KILL_DELAY_US", 30000, 100000);
+	uint64_t seed = stress_param("COHBUF_KILL_SEED", 0, 0), rng;
+	struct cohbuf_counters now;
+	pid_t pgid[64];
+	long done = 0, b, i, batches = 0;
+	uint64_t killed = 0;
+	char want[128], got[128];
+	int ret;
+
+	if (!seed)
+		seed = (uint64_t)getpid() * 2654435761ULL ^ (uint64_t)time(NULL);
+	rng = seed;
+	ksft_print_msg("kill: %ld rounds in batches of %ld, seed %llu (COHBUF_KILL_SEED)\n",
+		       rounds, batch, (unsigned long long)seed);
+	ASSERT_GE(64, batch);
+	/* the groups' orphans come to us, to be reaped */
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+
+	while (done < rounds) {
+		b = rounds - done < batch ? rounds - done : batch;
+		fflush(NULL);
+		for (i = 0; i < b; i++)
+			pgid[i] = start_round(rng_next(&rng));
+		sleep_us(rng_below(&rng, max_delay));
+		for (i = 0; i < b; i++) {
+			killed += kill_round(pgid[i], &rng);
+			sleep_us(rng_below(&rng, max_delay / 8 + 1));
+		}
+		done += b;
+		batches++;
+		ret = counters_wait(&self->base, 10000, &now);
+		ASSERT_EQ(0, ret) TH_LOG("after %ld rounds: counters want %s, got %s", done,
+					 counters_str(&self->base, want, sizeof(want)),
+					 counters_str(&now, got, sizeof(got)));
+	}
+
+	/* nothing holds a reference: both modules unload, and come back */
+	if (self->cohbuf_ko[0]) {
+		ret = module_unload(COHBUF_IMP_MODULE);
+		self->unloaded = true;
+		ASSERT_EQ(0, ret) TH_LOG("rmmod cohbuf_importer: %s", strerror(-ret));
+		ret = module_unload("cohbuf");
+		ASSERT_EQ(0, ret) TH_LOG("rmmod cohbuf: %s", strerror(-ret));
+		ret = module_load(self->cohbuf_ko, self->cohbuf_params);
+		ASSERT_EQ(0, ret) TH_LOG("reloading %s: %s", self->cohbuf_ko, strerror(-ret));
+		ret = module_load(self->importer_ko, self->importer_params);
+		ASSERT_EQ(0, ret) TH_LOG("reloading %s: %s", self->importer_ko, strerror(-ret));
+	}
+	ksft_print_msg("reliability: kill -9: %ld rounds (%ld batches), %llu processes killed with SIGKILL; counters at baseline after every batch; both modules unloaded%s\n",
+		       done, batches, (unsigned long long)killed,
+		       self->cohbuf_ko[0] ? " and reloaded" : " (not tried: COHBUF_BUILD unset)");
+}
+
+TEST_HARNESS_MAIN
