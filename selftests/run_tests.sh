@@ -13,8 +13,14 @@
 # failure, reported on a line starting with "# cohbuf-selftests: FAIL".
 
 dir=${1:-$(dirname "$0")/../build/selftests}
-# cohbuf_lifetime unloads and reloads the module: keep it last.
-ORDER="cohbuf_alloc cohbuf_errors cohbuf_mmap cohbuf_share cohbuf_dmabuf cohbuf_importer cohbuf_lib cohbuf_cli cohbuf_lifetime"
+# The functional tests, then the reliability suite (regressions, fault
+# injection, races, fuzzing, memory pressure, kill -9). cohbuf_kill and
+# cohbuf_lifetime unload and reload the modules: they come last.
+# cohbuf_kmemleak (a no-op without kmemleak) runs first, to clear what boot
+# left, then before the unloads, and at the very end. COHBUF_STRESS=full in
+# the environment gives the reliability tests their full counts (make
+# check-debug).
+ORDER="cohbuf_kmemleak cohbuf_alloc cohbuf_errors cohbuf_mmap cohbuf_share cohbuf_dmabuf cohbuf_importer cohbuf_lib cohbuf_cli cohbuf_regress cohbuf_fault cohbuf_race cohbuf_fuzz cohbuf_pressure cohbuf_kmemleak cohbuf_kill cohbuf_lifetime cohbuf_kmemleak"
 HELPERS="cohbuf_peer"
 
 if [ ! -d "$dir" ]; then
