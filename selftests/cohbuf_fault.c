@@ -370,7 +370,11 @@ static int op_move_run(struct fault *f, const struct op *op, struct op_state *s)
 	p = mremap(s->map, s->len, s->len, MREMAP_MAYMOVE | MREMAP_FIXED, f->reserve);
 	if (p == MAP_FAILED)
 		return -errno;
-	s->map = NULL;
+	/*
+	 * s->map stays for the undo: when unmapping the old range runs out of
+	 * memory after the move, mremap() succeeds and leaves the old VMA in
+	 * place (mm/mremap.c, "OOM: unable to split vma"), still counted.
+	 */
 	s->moved = p;
 	return 0;
 }
