@@ -365,6 +365,11 @@ static char *sandbox_range(struct fuzz *f, size_t *len)
 	return f->sandbox + first * f->ps;
 }
 
+static size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
 /* Put PROT_NONE back over a sandbox range, so that nothing else lands there. */
 static void sandbox_reserve(void *addr, size_t len)
 {
@@ -429,14 +434,14 @@ static void fuzz_vm(struct fuzz *f)
 		break;
 	case 1:
 		to = sandbox_range(f, &len2);
-		/* growing in place must not leave the sandbox */
-		if (at + len2 > f->sandbox + SANDBOX_PAGES * f->ps)
-			len2 = f->sandbox + SANDBOX_PAGES * f->ps - at;
+		/* the new range, wherever it is, must not leave the sandbox */
 		if (rnd(f, 2)) {
 			p = mremap(at, len, len2, MREMAP_MAYMOVE | MREMAP_FIXED, to);
 		} else if (rnd(f, 2)) {
+			len2 = min_size(len2, f->sandbox + SANDBOX_PAGES * f->ps - at);
 			p = mremap(at, len, len2, 0);
 		} else {
+			len = len2 = min_size(len, len2);
 			p = mremap(at, len, len, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP,
 				   to);
 		}
