@@ -14,7 +14,8 @@ OBJ_DIR := $(BUILD_DIR)/$(KERNELRELEASE)
 KSOURCES := Kbuild $(wildcard compat/*.h compat/*.sh compat/probes/*.c \
 	exporter/Kbuild exporter/*.[ch] importer/Kbuild importer/*.[ch] uapi/*.h)
 
-.PHONY: all modules clean help deps selftests tools check demo checkpatch lint man
+.PHONY: all modules clean help deps selftests tools check check-debug debug-kernel demo \
+	checkpatch lint man
 
 all: modules
 
@@ -47,6 +48,15 @@ checkpatch: deps
 
 check:
 	@scripts/check
+
+# The selftests and the reliability suite at full counts on the debug kernel
+# (KASAN, lockdep, kmemleak, DMA-API debug, fault injection), built once
+# into the cache by scripts/debug-kernel.
+check-debug:
+	@scripts/check --debug
+
+debug-kernel:
+	@scripts/debug-kernel >/dev/null
 
 # W=1 and sparse builds for both kernels, checkpatch, clang-format, the
 # uapi headers alone as C and C++, -Werror and cppcheck on user space, and
@@ -169,6 +179,10 @@ help:
 	@echo '                                  (W=1, C=1|2 and CHECK= pass through)'
 	@echo '  make demo      two processes share one buffer, in a 6.12 guest'
 	@echo '  make check     builds, checkpatch and every selftest on 6.1 and 6.12'
+	@echo '  make check-debug  every selftest and the reliability suite (fault injection,'
+	@echo '                 kill -9, races, fuzzing) on the debug kernel (KASAN, lockdep,'
+	@echo '                 kmemleak, DMA-API debug); builds it first if not cached'
+	@echo '  make debug-kernel  build the debug kernel into $$COHBUF_CACHE/debug-kernel/'
 	@echo '  make selftests build the selftests into build/selftests/'
 	@echo '  make tools     build the user-space tools into build/tools/'
 	@echo '  make checkpatch  checkpatch.pl --strict on the kernel and uapi sources'
