@@ -42,7 +42,13 @@
 #define COHBUF_CHUNK_MAX_ORDER ilog2(MAX_ORDER_NR_PAGES)
 
 /* No kernel mapping: no memset() in dma-direct (see above). */
-#define COHBUF_DMA_ATTRS DMA_ATTR_NO_KERNEL_MAPPING
+#define COHBUF_ALLOC_ATTRS DMA_ATTR_NO_KERNEL_MAPPING
+
+/*
+ * Arrays sized by the request: failing is the caller's ENOMEM, with no
+ * warning and without invoking the OOM killer (see cohbuf_memory_left()).
+ */
+#define COHBUF_GFP_ARRAY (GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
 /* The share of RAM left available to everything else: 1/32. */
 #define COHBUF_RESERVE_SHIFT 5
@@ -98,7 +104,7 @@ static int cohbuf_chunk_pfn(struct device *dev, struct cohbuf_chunk *chunk)
 	int ret;
 
 	ret = dma_get_sgtable_attrs(dev, &sgt, chunk->cookie, chunk->dma,
-				    chunk->size, COHBUF_DMA_ATTRS);
+				    chunk->size, COHBUF_ALLOC_ATTRS);
 	if (ret)
 		return ret;
 	if (sgt.orig_nents == 1)
@@ -130,7 +136,7 @@ static bool cohbuf_memory_left(size_t size)
 /*
  * Clear a chunk unless the page allocator already did: with init_on_alloc
  * every page it returns is zeroed, and dma-direct's own memset() was
- * skipped (COHBUF_DMA_ATTRS). Without init_on_alloc, a chunk that did get
+ * skipped (COHBUF_ALLOC_ATTRS). Without init_on_alloc, a chunk that did get
  * that memset() (a confidential-computing guest, a restricted DMA pool) is
  * cleared twice, which is merely slower.
  */
@@ -160,16 +166,16 @@ static int cohbuf_chunk_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 	gfp_t gfp;
 	int ret;
 
+	/* Short of memory is ENOMEM at once; a lower order is no way out. */
+	if (!cohbuf_memory_left(PAGE_SIZE << order))
+		return -ENOMEM;
 	for (;;) {
 		/* Fail fast at high orders: a lower order is the fallback. */
 		gfp = GFP_KERNEL | __GFP_NOWARN |
 		      (order ? __GFP_NORETRY : __GFP_RETRY_MAYFAIL);
 		chunk->size = PAGE_SIZE << order;
-		chunk->cookie = NULL;
-		if (cohbuf_memory_left(chunk->size))
-			chunk->cookie = dma_alloc_attrs(dev, chunk->size,
-							&chunk->dma, gfp,
-							COHBUF_DMA_ATTRS);
+		chunk->cookie = dma_alloc_attrs(dev, chunk->size, &chunk->dma,
+						gfp, COHBUF_ALLOC_ATTRS);
 		if (chunk->cookie)
 			break;
 		if (!order)
@@ -182,7 +188,7 @@ static int cohbuf_chunk_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 		dev_err_ratelimited(dev, "coherent chunk is not contiguous\n");
 	if (ret) {
 		dma_free_attrs(dev, chunk->size, chunk->cookie, chunk->dma,
-			       COHBUF_DMA_ATTRS);
+			       COHBUF_ALLOC_ATTRS);
 		return ret;
 	}
 	cohbuf_chunk_zero(chunk, gfp);
@@ -198,7 +204,7 @@ static void cohbuf_chunks_free(struct cohbuf_buffer *buf)
 		struct cohbuf_chunk *chunk = &buf->chunks[i];
 
 		dma_free_attrs(dev, chunk->size, chunk->cookie, chunk->dma,
-			       COHBUF_DMA_ATTRS);
+			       COHBUF_ALLOC_ATTRS);
 		cond_resched();
 	}
 	buf->nr_chunks = 0;
@@ -231,8 +237,7 @@ static int cohbuf_chunks_grow(struct cohbuf_buffer *buf, unsigned int *cap)
 
 	if (buf->nr_chunks < *cap)
 		return 0;
-	chunks = kvmalloc_array(new_cap, sizeof(*chunks),
-				GFP_KERNEL | __GFP_NOWARN);
+	chunks = kvmalloc_array(new_cap, sizeof(*chunks), COHBUF_GFP_ARRAY);
 	if (!chunks)
 		return -ENOMEM;
 	memcpy(chunks, buf->chunks, buf->nr_chunks * sizeof(*chunks));
@@ -308,7 +313,7 @@ struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev, u64 size)
 	 */
 	expected = cohbuf_chunks_expected(size);
 	buf = kvzalloc(struct_size(buf, inline_chunks, expected),
-		       GFP_KERNEL | __GFP_NOWARN);
+		       COHBUF_GFP_ARRAY);
 	if (!buf) {
 		ret = -ENOMEM;
 		goto unreserve;
@@ -416,8 +421,7 @@ static void *cohbuf_buffer_stitch(struct cohbuf_buffer *buf)
 	if (buf->nr_chunks == 1 && !PageHighMem(first))
 		return page_address(first);
 
-	pages = kvmalloc_array(npages, sizeof(*pages),
-			       GFP_KERNEL | __GFP_NOWARN);
+	pages = kvmalloc_array(npages, sizeof(*pages), COHBUF_GFP_ARRAY);
 	if (!pages)
 		return NULL;
 	for (i = 0; i < buf->nr_chunks; i++) {
