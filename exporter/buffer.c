@@ -325,7 +325,7 @@ struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev, u64 size)
 	get_task_comm(buf->comm, current);
 	INIT_LIST_HEAD(&buf->node);
 	mutex_init(&buf->lock);
-	INIT_LIST_HEAD(&buf->attachments);
+	INIT_LIST_HEAD(&buf->dma_maps);
 	atomic_set(&buf->nr_mappings, 0);
 
 	ret = cohbuf_chunks_alloc(buf, expected);
@@ -371,7 +371,8 @@ void cohbuf_buffer_free(struct cohbuf_buffer *buf)
 	list_del_init(&buf->node);
 	mutex_unlock(&cdev->lock);
 
-	WARN_ON_ONCE(!list_empty(&buf->attachments) || buf->vmap_count);
+	WARN_ON_ONCE(buf->nr_attachments || !list_empty(&buf->dma_maps) ||
+		     buf->vmap_count);
 	if (is_vmalloc_addr(buf->vaddr))
 		vunmap(buf->vaddr);
 	cohbuf_chunks_free(buf);

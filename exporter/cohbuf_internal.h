@@ -22,7 +22,9 @@
 #include <linux/sched.h>
 #include <linux/types.h>
 
+struct cohbuf_dma_map;
 struct dentry;
+struct device;
 struct dma_buf;
 struct platform_device;
 struct vm_area_struct;
@@ -80,9 +82,10 @@ struct cohbuf_chunk {
  * @dmabuf: the dma-buf that owns this buffer, set when published
  * @ino: inode number of @dmabuf's file (its st_ino), set when published
  * @node: entry in cohbuf_device.buffers, under cohbuf_device.lock
- * @lock: protects @attachments, @nr_attachments, @vaddr and @vmap_count
- * @attachments: struct cohbuf_attachment.node list
- * @nr_attachments: entries in @attachments
+ * @lock: protects @dma_maps, @nr_attachments, @vaddr and @vmap_count
+ * @dma_maps: struct cohbuf_dma_map.node list: the buffer's DMA mappings, one
+ *	per device and direction (dma_map.c)
+ * @nr_attachments: attachments, mapped or not
  * @vaddr: contiguous kernel mapping, made by the first attach or vmap and
  *	kept until the buffer is freed (see cohbuf_buffer_vmap())
  * @vmap_count: vmap references
@@ -107,7 +110,7 @@ struct cohbuf_buffer {
 	struct list_head node;
 
 	struct mutex lock; /* protects the fields below, but nr_mappings */
-	struct list_head attachments;
+	struct list_head dma_maps;
 	unsigned int nr_attachments;
 	void *vaddr;
 	unsigned int vmap_count;
@@ -127,6 +130,14 @@ const struct cohbuf_chunk *cohbuf_buffer_chunk(const struct cohbuf_buffer *buf,
 void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf);
 int cohbuf_buffer_sgt(const struct cohbuf_buffer *buf, struct sg_table *sgt,
 		      unsigned int max_seg);
+
+/* dma_map.c: DMA mappings, shared by the attachments of a device */
+struct cohbuf_dma_map *cohbuf_dma_map_get(struct cohbuf_buffer *buf,
+					  struct device *dev,
+					  enum dma_data_direction dir);
+void cohbuf_dma_map_put(struct cohbuf_buffer *buf, struct cohbuf_dma_map *map);
+const struct sg_table *cohbuf_dma_map_sgt(const struct cohbuf_dma_map *map);
+void cohbuf_dma_maps_sync(struct cohbuf_buffer *buf, bool for_cpu);
 
 /* dmabuf.c: the exporter side of the dma-buf contract */
 struct dma_buf *cohbuf_dmabuf_export(struct cohbuf_buffer *buf, u32 fd_flags);

@@ -2,6 +2,8 @@
 /*
  * The exporter side of the dma-buf contract.
  *
+ * The DMA mappings themselves are made in dma_map.c.
+ *
  * The core calls map, unmap, vmap and vunmap with the buffer's reservation
  * lock held on 6.2+ (vmap under dmabuf->lock on 6.1), and attach, detach,
  * begin/end_cpu_access, mmap and release without it. None of these
@@ -18,28 +20,22 @@
 
 /**
  * struct cohbuf_attachment - one importing device's view of a buffer
- * @dev: the importing device
- * @sgt: the buffer split to @dev's maximum segment size; cohbuf's own, used
- *	to sync and unmap
- * @export: while mapped, a copy of @sgt that the importer was given
- * @node: entry in cohbuf_buffer.attachments
- * @mapped: @sgt is DMA-mapped for @dev, in direction @dir
- * @dir: direction of the current mapping
+ * @map: while mapped, the buffer's mapping for the device, shared with its
+ *	other attachments
+ * @export: while mapped, a copy of the mapping's table that the importer
+ *	was given
  *
- * The importer gets a copy, not @sgt itself: the table it is given is its
- * own until it unmaps, and the dma-buf core (CONFIG_DMABUF_DEBUG) scrambles
- * its page links meanwhile to catch importers that use them. The CPU access
- * callbacks must still walk the pages of @sgt to sync it.
+ * The importer gets a copy, not the mapped table itself: the table it is
+ * given is its own until it unmaps, and the dma-buf core
+ * (CONFIG_DMABUF_DEBUG) scrambles its page links meanwhile to catch
+ * importers that use them. The CPU access callbacks must still walk the
+ * pages of the mapped table to sync it.
  *
- * @export, @node, @mapped and @dir are protected by cohbuf_buffer.lock.
+ * Both fields are protected by cohbuf_buffer.lock.
  */
 struct cohbuf_attachment {
-	struct device *dev;
-	struct sg_table sgt;
+	struct cohbuf_dma_map *map;
 	struct sg_table export;
-	struct list_head node;
-	bool mapped;
-	enum dma_data_direction dir;
 };
 
 /*
@@ -87,50 +83,32 @@ static int cohbuf_dmabuf_attach(struct dma_buf *dmabuf,
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
-	ret = cohbuf_buffer_sgt(buf, &a->sgt,
-				dma_get_max_seg_size(attach->dev));
-	if (ret)
-		goto free_attachment;
-	a->dev = attach->dev;
-	attach->priv = a;
 
+	ret = -ENOMEM;
 	mutex_lock(&buf->lock);
 	/* Now, so that a vmap after it cannot fail: see cohbuf_buffer_vmap(). */
-	if (!cohbuf_buffer_vmap(buf)) {
-		mutex_unlock(&buf->lock);
-		ret = -ENOMEM;
-		goto free_sgt;
+	if (cohbuf_buffer_vmap(buf)) {
+		buf->nr_attachments++;
+		ret = 0;
 	}
-	list_add(&a->node, &buf->attachments);
-	buf->nr_attachments++;
 	mutex_unlock(&buf->lock);
+	if (ret)
+		goto free_attachment;
+	attach->priv = a;
 	return 0;
 
-free_sgt:
-	sg_free_table(&a->sgt);
 free_attachment:
 	kfree(a);
 	return ret;
 }
 
-/*
- * The memory comes from dma_alloc_coherent(), and any number of devices
- * may map it at once: the DMA API must not treat these mappings as
- * streaming ones that overlap (DMA-API debug refuses that, as an error).
- * They are mapped and unmapped with DMA_ATTR_SKIP_CPU_SYNC, as
- * videobuf2-dma-contig and drm_prime map theirs, and cohbuf does the
- * syncs itself: for the device once mapped, for the CPU before unmapping,
- * and around every CPU access (begin/end_cpu_access).
- */
-#define COHBUF_DMA_ATTRS DMA_ATTR_SKIP_CPU_SYNC
-
 /* Undo cohbuf_dmabuf_map(); called with cohbuf_buffer.lock held. */
-static void cohbuf_attachment_unmap(struct cohbuf_attachment *a)
+static void cohbuf_attachment_unmap(struct cohbuf_buffer *buf,
+				    struct cohbuf_attachment *a)
 {
-	dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
-	dma_unmap_sgtable(a->dev, &a->sgt, a->dir, COHBUF_DMA_ATTRS);
+	cohbuf_dma_map_put(buf, a->map);
+	a->map = NULL;
 	sg_free_table(&a->export);
-	a->mapped = false;
 }
 
 static void cohbuf_dmabuf_detach(struct dma_buf *dmabuf,
@@ -140,14 +118,11 @@ static void cohbuf_dmabuf_detach(struct dma_buf *dmabuf,
 	struct cohbuf_attachment *a = attach->priv;
 
 	mutex_lock(&buf->lock);
-	list_del(&a->node);
 	buf->nr_attachments--;
 	/* An importer that detaches without unmapping leaks nothing here. */
-	if (a->mapped)
-		cohbuf_attachment_unmap(a);
+	if (a->map)
+		cohbuf_attachment_unmap(buf, a);
 	mutex_unlock(&buf->lock);
-
-	sg_free_table(&a->sgt);
 	kfree(a);
 }
 
@@ -180,22 +155,22 @@ static struct sg_table *cohbuf_dmabuf_map(struct dma_buf_attachment *attach,
 {
 	struct cohbuf_buffer *buf = attach->dmabuf->priv;
 	struct cohbuf_attachment *a = attach->priv;
+	struct cohbuf_dma_map *map;
 	int ret = -EBUSY;
 
 	mutex_lock(&buf->lock);
-	if (a->mapped)
+	if (a->map)
 		goto unlock;
-	ret = dma_map_sgtable(attach->dev, &a->sgt, dir, COHBUF_DMA_ATTRS);
+	map = cohbuf_dma_map_get(buf, attach->dev, dir);
+	ret = PTR_ERR_OR_ZERO(map);
 	if (ret)
 		goto unlock;
-	ret = cohbuf_sgt_copy(&a->export, &a->sgt);
+	ret = cohbuf_sgt_copy(&a->export, cohbuf_dma_map_sgt(map));
 	if (ret) {
-		dma_unmap_sgtable(attach->dev, &a->sgt, dir, COHBUF_DMA_ATTRS);
+		cohbuf_dma_map_put(buf, map);
 		goto unlock;
 	}
-	dma_sync_sgtable_for_device(attach->dev, &a->sgt, dir);
-	a->mapped = true;
-	a->dir = dir;
+	a->map = map;
 unlock:
 	mutex_unlock(&buf->lock);
 
@@ -210,43 +185,22 @@ static void cohbuf_dmabuf_unmap(struct dma_buf_attachment *attach,
 	struct cohbuf_attachment *a = attach->priv;
 
 	mutex_lock(&buf->lock);
-	if (a->mapped)
-		cohbuf_attachment_unmap(a);
-	mutex_unlock(&buf->lock);
-}
-
-/*
- * Sync every mapped attachment, in the direction it was mapped with (the
- * DMA API wants them to match): for the CPU before it accesses the buffer,
- * for the devices after.
- */
-static void cohbuf_dmabuf_sync(struct cohbuf_buffer *buf, bool for_cpu)
-{
-	struct cohbuf_attachment *a;
-
-	mutex_lock(&buf->lock);
-	list_for_each_entry(a, &buf->attachments, node) {
-		if (!a->mapped)
-			continue;
-		if (for_cpu)
-			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
-		else
-			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
-	}
+	if (a->map)
+		cohbuf_attachment_unmap(buf, a);
 	mutex_unlock(&buf->lock);
 }
 
 static int cohbuf_dmabuf_begin_cpu_access(struct dma_buf *dmabuf,
 					  enum dma_data_direction dir)
 {
-	cohbuf_dmabuf_sync(dmabuf->priv, true);
+	cohbuf_dma_maps_sync(dmabuf->priv, true);
 	return 0;
 }
 
 static int cohbuf_dmabuf_end_cpu_access(struct dma_buf *dmabuf,
 					enum dma_data_direction dir)
 {
-	cohbuf_dmabuf_sync(dmabuf->priv, false);
+	cohbuf_dma_maps_sync(dmabuf->priv, false);
 	return 0;
 }
 

@@ -21,6 +21,8 @@
  *                               scrambles its page links meanwhile)
  *   importers_overlap           DMA-API misuse when several devices map the
  *                               same coherent memory at once
+ *   many_attachments            more mappings of one cache line than DMA-API
+ *                               debug tracks (7), one per attachment
  *
  * Each checks that nothing leaks: the cohbuf and importer counters and the
  * dma-buf core's bufinfo return to where they were.
@@ -227,21 +229,12 @@ TEST_F(regress, map_private)
 TEST_F(regress, emfile_at_export)
 {
 	enum { LIMIT = 32 };
-	int fillers[LIMIT], n = 0, fd, next, i;
+	int fillers[LIMIT], n, fd, next, i;
 	struct cohbuf_alloc *req;
-	struct rlimit old, low;
+	struct rlimit old;
 
-	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
-	low = old;
-	low.rlim_cur = LIMIT;
-	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &low));
-	while (n < LIMIT) {
-		fd = dup(self->dev);
-		if (fd < 0)
-			break;
-		fillers[n++] = fd;
-	}
-	ASSERT_EQ(EMFILE, errno);
+	n = fd_table_fill(self->dev, LIMIT, fillers, &old);
+	ASSERT_LT(0, n) TH_LOG("filling the fd table: %s", strerror(-n));
 	for (i = 0; i < 16; i++) {
 		ASSERT_EQ(EMFILE, alloc_errno(self->dev, SZ_1M, O_RDWR | O_CLOEXEC));
 	}
@@ -252,9 +245,7 @@ TEST_F(regress, emfile_at_export)
 	ASSERT_EQ(fillers[n], fd);
 	ASSERT_EQ(EMFILE, alloc_errno(self->dev, SZ_1M, O_RDWR));
 	close(fd);
-	for (i = 0; i < n; i++)
-		close(fillers[i]);
-	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+	ASSERT_EQ(0, fd_table_release(fillers, n, &old));
 	/* (the counters are files: read them once there are fds again) */
 	assert_baseline(_metadata, &self->base);
 
@@ -620,6 +611,51 @@ TEST_F(regress, importers_overlap)
 		ASSERT_EQ(0, drmIoctl(vgem, DRM_IOCTL_GEM_CLOSE, &gc));
 		close(vgem);
 	}
+	close(fd);
+	assert_baseline(_metadata, &self->base);
+}
+
+/*
+ * One device attaches the same buffer far more often than DMA-API debug can
+ * count overlapping mappings of a cache line (7: beyond that it warns that
+ * mappings leak). The attachments of a device share one mapping, so they
+ * see the same DMA addresses, and the last detach unmaps it.
+ */
+TEST_F(regress, many_attachments)
+{
+	enum { N = 24 };
+	uint64_t size = SZ_4M + 2 * page_size(), addr0, addr;
+	struct cohbuf_imp_attach att[N];
+	uint32_t crc0, crc;
+	struct cohbuf_entry row;
+	uint64_t ino;
+	int fd, i;
+
+	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, cohbuf_importer_attach(self->imp, fd, &att[i])) TH_LOG("attach %d", i);
+	get_row(_metadata, ino, &row);
+	ASSERT_EQ(N, row.attachments);
+	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, att[0].handle, 0, size, 0x5eed));
+	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, att[0].handle, 0, size, &crc0));
+	ASSERT_EQ(0, cohbuf_importer_dma_addr(self->imp, att[0].handle, SZ_4M, &addr0));
+	for (i = 1; i < N; i++) {
+		ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, att[i].handle, 0, size, &crc));
+		ASSERT_EQ(crc0, crc) TH_LOG("attachment %d", i);
+		ASSERT_EQ(0, cohbuf_importer_dma_addr(self->imp, att[i].handle, SZ_4M, &addr));
+		ASSERT_EQ(addr0, addr) TH_LOG("attachment %d", i);
+	}
+	/* every other one first, then the rest: the mapping outlives them all but one */
+	for (i = 0; i < N; i += 2)
+		ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att[i].handle));
+	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, att[N - 1].handle, 0, size, &crc));
+	ASSERT_EQ(crc0, crc);
+	for (i = 1; i < N; i += 2)
+		ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att[i].handle));
+	get_row(_metadata, ino, &row);
+	ASSERT_EQ(0, row.attachments);
 	close(fd);
 	assert_baseline(_metadata, &self->base);
 }
