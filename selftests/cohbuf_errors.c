@@ -278,30 +278,18 @@ TEST_F(errors, enotty_wrong_direction)
 TEST_F(errors, emfile_when_fd_table_full)
 {
 	enum { LIMIT = 64 };
-	struct rlimit old, low;
-	int fillers[LIMIT], n = 0, fd, i, ret;
+	struct rlimit old;
+	int fillers[LIMIT], n, fd, ret;
 
-	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
-	low = old;
-	low.rlim_cur = LIMIT;
-	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &low));
-	while (n < LIMIT) {
-		fd = dup(self->dev);
-		if (fd < 0)
-			break;
-		fillers[n++] = fd;
-	}
-	ASSERT_EQ(EMFILE, errno);
-	ASSERT_LT(0, n);
+	n = fd_table_fill(self->dev, LIMIT, fillers, &old);
+	ASSERT_LT(0, n) TH_LOG("filling the fd table: %s", strerror(-n));
 
 	ret = cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
 	if (ret >= 0)
 		close(ret);
 	EXPECT_EQ(-EMFILE, ret);
 
-	for (i = 0; i < n; i++)
-		close(fillers[i]);
-	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+	ASSERT_EQ(0, fd_table_release(fillers, n, &old));
 	assert_live(_metadata, &self->base, 0, 0);
 
 	/* and the next allocation gets the lowest free fd */

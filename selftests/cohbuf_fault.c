@@ -286,19 +286,13 @@ static int op_prepare_buffer(struct fault *f, const struct op *op, struct op_sta
 	return 0;
 }
 
+static int op_mmap_run(struct fault *f, const struct op *op, struct op_state *s);
+
 static int op_prepare_map(struct fault *f, const struct op *op, struct op_state *s)
 {
 	int ret = op_prepare_buffer(f, op, s);
 
-	if (ret)
-		return ret;
-	s->len = op->size;
-	s->map = map_shared(s->fd, s->len, PROT_READ | PROT_WRITE, 0);
-	if (s->map == MAP_FAILED) {
-		s->map = NULL;
-		return -errno;
-	}
-	return 0;
+	return ret ? ret : op_mmap_run(f, op, s);
 }
 
 static int op_move_run(struct fault *f, const struct op *op, struct op_state *s);
@@ -438,30 +432,27 @@ static int op_prepare_attached(struct fault *f, const struct op *op, struct op_s
 	return ret ? ret : op_attach_run(f, op, s);
 }
 
-static int op_open_importer_run(struct fault *f, const struct op *op, struct op_state *s)
+/* Keep an fd that an open returned, or pass its -errno on. */
+static int op_keep_fd(struct op_state *s, int fd)
 {
-	int fd;
-
-	(void)f;
-	(void)op;
-	fd = cohbuf_importer_open();
 	if (fd < 0)
 		return fd;
 	s->extra = fd;
 	return 0;
 }
 
-static int op_open_dev_run(struct fault *f, const struct op *op, struct op_state *s)
+static int op_open_importer_run(struct fault *f, const struct op *op, struct op_state *s)
 {
-	int fd;
-
 	(void)f;
 	(void)op;
-	fd = cohbuf_open();
-	if (fd < 0)
-		return fd;
-	s->extra = fd;
-	return 0;
+	return op_keep_fd(s, cohbuf_importer_open());
+}
+
+static int op_open_dev_run(struct fault *f, const struct op *op, struct op_state *s)
+{
+	(void)f;
+	(void)op;
+	return op_keep_fd(s, cohbuf_open());
 }
 
 static int op_prepare_none(struct fault *f, const struct op *op, struct op_state *s)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -453,6 +454,37 @@ bool kernel_config(const char *name)
 		found = !strcmp(line, want);
 	fclose(f);
 	return found;
+}
+
+int fd_table_fill(int fd, int limit, int *fillers, struct rlimit *old)
+{
+	struct rlimit low;
+	int n = 0, err;
+
+	if (getrlimit(RLIMIT_NOFILE, old))
+		return -errno;
+	low = *old;
+	low.rlim_cur = limit;
+	if (setrlimit(RLIMIT_NOFILE, &low))
+		return -errno;
+	while (n < limit) {
+		fillers[n] = dup(fd);
+		if (fillers[n] < 0)
+			break;
+		n++;
+	}
+	if (n < limit && errno == EMFILE)
+		return n;
+	err = n < limit ? -errno : -ENFILE;
+	fd_table_release(fillers, n, old);
+	return err;
+}
+
+int fd_table_release(const int *fillers, int n, const struct rlimit *old)
+{
+	while (n > 0)
+		close(fillers[--n]);
+	return setrlimit(RLIMIT_NOFILE, old) ? -errno : 0;
 }
 
 bool module_loaded(const char *name)

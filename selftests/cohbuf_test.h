@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "libcohbuf.h"
@@ -129,6 +130,16 @@ uint64_t rng_below(uint64_t *state, uint64_t n);
  * that vm-run names in COHBUF_KCONFIG: false when unknown.
  */
 bool kernel_config(const char *name);
+
+/*
+ * Lower RLIMIT_NOFILE to @limit (the old limit in *@old) and fill every free
+ * fd below it with a dup of @fd, stored in @fillers (@limit entries). Return
+ * how many, or -errno if the limit cannot be set or dup() stops on anything
+ * but EMFILE (the limit is then restored).
+ */
+int fd_table_fill(int fd, int limit, int *fillers, struct rlimit *old);
+/* Close @n @fillers and restore the limit: 0, or -errno. */
+int fd_table_release(const int *fillers, int n, const struct rlimit *old);
 
 /* Kernel modules, by name (as in /sys/module) or by .ko path. */
 bool module_loaded(const char *name);
