@@ -183,9 +183,17 @@ static pid_t start_round(uint64_t seed)
 	int sv[2], i;
 	pid_t pid;
 
+	/*
+	 * Both sides set the group, as shells do: were it left to the child,
+	 * a kill before the child first ran would find no group, and the
+	 * round would escape it and run on.
+	 */
 	pid = fork();
-	if (pid)
+	if (pid) {
+		if (pid > 0)
+			setpgid(pid, pid);
 		return pid;
+	}
 	setpgid(0, 0);
 	for (i = 0; i < HELD; i++)
 		w.held[i] = -1;
@@ -290,10 +298,10 @@ TEST_F_TIMEOUT(kill, sigkill_at_random_points, 3000)
 	uint64_t seed = stress_param("COHBUF_KILL_SEED", 0, 0), rng;
 	struct cohbuf_counters now;
 	pid_t pgid[64];
-	long done = 0, b, i, batches = 0;
+	long done = 0, b, i, started, batches = 0;
 	uint64_t killed = 0;
 	char want[128], got[128];
-	int ret;
+	int ret, fork_err = 0;
 
 	if (!seed)
 		seed = (uint64_t)getpid() * 2654435761ULL ^ (uint64_t)time(NULL);
@@ -307,15 +315,25 @@ TEST_F_TIMEOUT(kill, sigkill_at_random_points, 3000)
 	while (done < rounds) {
 		b = rounds - done < batch ? rounds - done : batch;
 		fflush(NULL);
-		for (i = 0; i < b; i++)
-			pgid[i] = start_round(rng_next(&rng));
+		/* a failed fork ends the batch: kill() must never see -1 */
+		for (started = 0; started < b; started++) {
+			pgid[started] = start_round(rng_next(&rng));
+			if (pgid[started] < 0) {
+				fork_err = errno;
+				break;
+			}
+		}
 		sleep_us(rng_below(&rng, max_delay));
-		for (i = 0; i < b; i++) {
+		for (i = 0; i < started; i++) {
 			killed += kill_round(pgid[i], &rng);
 			sleep_us(rng_below(&rng, max_delay / 8 + 1));
 		}
+		ASSERT_EQ(b, started) TH_LOG("fork: %s", strerror(fork_err));
 		done += b;
 		batches++;
+		/* members reparented to us after their group was reaped */
+		while (waitpid(-1, NULL, WNOHANG | __WALL) > 0)
+			;
 		ret = counters_wait(&self->base, 10000, &now);
 		ASSERT_EQ(0, ret) TH_LOG("after %ld rounds: counters want %s, got %s", done,
 					 counters_str(&self->base, want, sizeof(want)),
