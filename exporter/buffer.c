@@ -35,6 +35,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/vmstat.h>
 
 #include "cohbuf_internal.h"
 
@@ -127,9 +128,16 @@ static int cohbuf_chunk_pfn(struct device *dev, struct cohbuf_chunk *chunk)
  */
 static bool cohbuf_memory_left(size_t size)
 {
-	unsigned long need = (size >> PAGE_SHIFT) +
-			     (totalram_pages() >> COHBUF_RESERVE_SHIFT);
+	unsigned long reserve = totalram_pages() >> COHBUF_RESERVE_SHIFT;
+	unsigned long need = (size >> PAGE_SHIFT) + reserve;
 
+	/*
+	 * si_mem_available() walks every zone: skip it while free pages
+	 * alone cover @size and twice the reserve (the allocator's own
+	 * reserves are a small fraction of that).
+	 */
+	if (global_zone_page_state(NR_FREE_PAGES) > need + reserve)
+		return true;
 	return si_mem_available() > (long)need;
 }
 
