@@ -30,6 +30,7 @@
 
 #include "bench.h"
 #include "cohbuf.h"
+#include "cohbuf_vgem.h"
 
 struct mech mechs[MECH_NR] = {
 	[MECH_ANON] = { .name = "anon", .available = true },
@@ -47,29 +48,6 @@ struct mech mechs[MECH_NR] = {
 #define UDMABUF_WANT_MB	256
 
 static int udmabuf_old_limit = -1;
-
-static int vgem_find(void)
-{
-	char path[32];
-
-	for (int i = 0; i < 64; i++) {
-		drmVersionPtr ver;
-		bool found;
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ver = drmGetVersion(fd);
-		found = ver && !strcmp(ver->name, "vgem");
-		drmFreeVersion(ver);
-		if (found)
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
 
 static int read_int(const char *path)
 {
@@ -116,16 +94,14 @@ static void open_dev(enum mech_id mech, int *fd, const char *path, int flags)
 
 void mech_open_all(void)
 {
+	int status;
+
 	open_dev(MECH_COHBUF, &bench.cohbuf_dev, "/dev/cohbuf", O_RDWR);
 	open_dev(MECH_HEAP, &bench.heap_dev, "/dev/dma_heap/system", O_RDONLY);
 	open_dev(MECH_UDMABUF, &bench.udmabuf_dev, "/dev/udmabuf", O_RDWR);
 
-	bench.vgem_dev = vgem_find();
-	if (bench.vgem_dev < 0) {
-		/* As root in the test bed: load it ourselves. */
-		if (system("modprobe vgem >/dev/null 2>&1") == 0)
-			bench.vgem_dev = vgem_find();
-	}
+	/* As root in the test bed, vgem_open() loads vgem if need be. */
+	bench.vgem_dev = vgem_open(&status);
 	mechs[MECH_VGEM].available = bench.vgem_dev >= 0;
 	mechs[MECH_VGEM].why = "no vgem device (modprobe vgem failed)";
 

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Finding vgem, the in-tree DRM driver the tests use as a real importer. */
+/*
+ * Finding vgem, the in-tree DRM driver that the selftests and cohbuf-bench
+ * use as a real importer. Not part of libcohbuf: it needs libdrm.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
