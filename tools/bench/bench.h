@@ -70,6 +70,10 @@ void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...);
 double now_us(void);
 size_t page_round(size_t size);
+/* A number in a /proc or /sys file: the value, or -1 if unreadable. */
+long knob_read(const char *path);
+/* Write @v to a /proc or /sys file: 0, or -errno. */
+int knob_write(const char *path, long v);
 /* Repetitions at this size: fewer for the largest buffers. */
 unsigned int reps_for(size_t size);
 /* The k-th mechanism of a rotation that starts at @start, for interleaving. */

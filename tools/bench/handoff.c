@@ -238,38 +238,15 @@ static void wait_ack(int ctl)
 
 static long pipe_max_old = -1;
 
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static void write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f) {
-		fprintf(f, "%ld\n", v);
-		fclose(f);
-	}
-}
-
 static void pipe_max_restore(void)
 {
-	write_long(PIPE_MAX_SIZE, pipe_max_old);
+	knob_write(PIPE_MAX_SIZE, pipe_max_old);
 }
 
 /* A pipe buffer of at least @size bytes, or the largest allowed. */
 static void pipe_grow(int fd, size_t size)
 {
-	long want = 1 << 16, max = read_long(PIPE_MAX_SIZE);
+	long want = 1 << 16, max = knob_read(PIPE_MAX_SIZE);
 
 	while ((size_t)want < size)
 		want <<= 1;
@@ -278,8 +255,8 @@ static void pipe_grow(int fd, size_t size)
 			pipe_max_old = max;
 			atexit(pipe_max_restore);
 		}
-		write_long(PIPE_MAX_SIZE, want);
-		max = read_long(PIPE_MAX_SIZE);
+		knob_write(PIPE_MAX_SIZE, want);
+		max = knob_read(PIPE_MAX_SIZE);
 	}
 	if (max >= 0 && want > max)
 		want = max;

@@ -47,38 +47,12 @@ struct mech mechs[MECH_NR] = {
 /* The largest buffer measured is 256 MiB; udmabuf allows 64 by default. */
 #define UDMABUF_WANT_MB	256
 
-static int udmabuf_old_limit = -1;
-
-static int read_int(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	int v = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int write_int(const char *path, int v)
-{
-	FILE *f = fopen(path, "w");
-	int ret;
-
-	if (!f)
-		return -errno;
-	ret = fprintf(f, "%d\n", v) < 0 ? -EIO : 0;
-	if (fclose(f))
-		ret = -errno;
-	return ret;
-}
+static long udmabuf_old_limit = -1;
 
 static void udmabuf_restore_limit(void)
 {
 	if (udmabuf_old_limit >= 0)
-		write_int(UDMABUF_LIMIT, udmabuf_old_limit);
+		knob_write(UDMABUF_LIMIT, udmabuf_old_limit);
 }
 
 static void open_dev(enum mech_id mech, int *fd, const char *path, int flags)
@@ -108,13 +82,13 @@ void mech_open_all(void)
 	bench.importer_dev = open("/dev/cohbuf_importer", O_RDWR | O_CLOEXEC);
 
 	if (mechs[MECH_UDMABUF].available) {
-		int limit = read_int(UDMABUF_LIMIT);
+		long limit = knob_read(UDMABUF_LIMIT);
 
 		if (limit >= 0 && limit < UDMABUF_WANT_MB &&
-		    !write_int(UDMABUF_LIMIT, UDMABUF_WANT_MB)) {
+		    !knob_write(UDMABUF_LIMIT, UDMABUF_WANT_MB)) {
 			udmabuf_old_limit = limit;
 			atexit(udmabuf_restore_limit);
-			printf("# udmabuf size_limit_mb raised from %d to %d for this run\n",
+			printf("# udmabuf size_limit_mb raised from %ld to %d for this run\n",
 			       limit, UDMABUF_WANT_MB);
 		}
 	}
