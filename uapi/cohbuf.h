@@ -73,4 +73,26 @@ struct cohbuf_alloc {
  */
 #define COHBUF_IOCTL_ALLOC	_IOWR(COHBUF_IOCTL_MAGIC, 0x00, struct cohbuf_alloc)
 
+/**
+ * DOC: Mapping a cohbuf buffer
+ *
+ * The fd that %COHBUF_IOCTL_ALLOC returns is mapped with mmap(2). A mapping
+ * may start at any page offset inside the buffer and cover any part of
+ * it. Every page is mapped when mmap() returns. On x86 the memory is
+ * mapped write-back, as the CPU sees all RAM: there is no uncached mapping.
+ *
+ * mmap() returns MAP_FAILED with errno set to:
+ *
+ * EINVAL
+ *	The mapping is not MAP_SHARED (MAP_PRIVATE), or it does not lie
+ *	inside the buffer.
+ * EACCES
+ *	PROT_WRITE on a buffer allocated O_RDONLY. mprotect(2) to PROT_WRITE
+ *	fails the same way.
+ * ENOMEM
+ *	The page tables could not be allocated.
+ *
+ * mremap(2) can move a mapping but not grow it: growing fails with EFAULT.
+ */
+
 #endif /* _UAPI_COHBUF_H */
