@@ -11,8 +11,11 @@ KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 BUILD_DIR ?= $(CURDIR)/build
 OBJ_DIR := $(BUILD_DIR)/$(KERNELRELEASE)
 
-KSOURCES := Kbuild $(wildcard compat/*.h compat/*.sh compat/probes/*.c \
-	exporter/Kbuild exporter/*.[ch] importer/Kbuild importer/*.[ch] uapi/*.h)
+include version.mk
+
+KSOURCES := Kbuild VERSION version.mk $(wildcard compat/*.h compat/*.sh \
+	compat/probes/*.c exporter/Kbuild exporter/*.[ch] importer/Kbuild \
+	importer/*.[ch] uapi/*.h)
 
 .PHONY: all modules clean help deps selftests tools check check-debug debug-kernel demo \
 	checkpatch lint man
@@ -44,7 +47,7 @@ tools:
 
 checkpatch: deps
 	@perl $$(scripts/linux-source)/scripts/checkpatch.pl --strict --no-tree \
-		--terse --show-types -f $(filter-out Kbuild %/Kbuild %.sh,$(KSOURCES))
+		--terse --show-types -f $(filter %.c %.h,$(KSOURCES))
 
 check:
 	@scripts/check
@@ -79,10 +82,6 @@ clean:
 
 # ---- Packaging and installing (DKMS, make install): see README.md ----
 
-# The one version: dkms.conf's PACKAGE_VERSION (make lint checks that both
-# modules' MODULE_VERSION agree).
-VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(CURDIR)/dkms.conf)
-
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
@@ -90,13 +89,13 @@ INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/cohbuf
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
-DKMS_SRCDIR ?= /usr/src/cohbuf-$(VERSION)
+DKMS_SRCDIR ?= /usr/src/cohbuf-$(COHBUF_VERSION)
 
 TOOLS_OUT := $(BUILD_DIR)/tools
 MAN_PAGES := $(patsubst man/%.scd,$(BUILD_DIR)/man/%,$(wildcard man/*.scd))
-LIB_SO := libcohbuf.so.$(VERSION)
-# What DKMS needs to build the modules.
-DKMS_FILES := dkms.conf Makefile $(KSOURCES)
+LIB_SO := libcohbuf.so.$(COHBUF_VERSION)
+# What DKMS needs to build the modules, besides dkms.conf.
+DKMS_FILES := Makefile $(KSOURCES)
 
 .PHONY: install uninstall install-modules install-user uninstall-modules \
 	uninstall-user dkms-source dkms-install dkms-uninstall
@@ -128,7 +127,7 @@ install-user: tools man
 	ln -sf libcohbuf.so.0 $(DESTDIR)$(LIBDIR)/libcohbuf.so
 	@mkdir -p $(DESTDIR)$(PKGCONFIGDIR)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(COHBUF_VERSION)|' \
 		tools/lib/cohbuf.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/cohbuf.pc
 	for page in $(MAN_PAGES); do \
 		section=$${page##*.}; \
@@ -154,23 +153,26 @@ uninstall-user:
 
 uninstall: uninstall-modules uninstall-user
 
-# The source tree DKMS builds from: /usr/src/cohbuf-<version>.
+# The source tree DKMS builds from: /usr/src/cohbuf-<version>, with the
+# version written into dkms.conf as dh_dkms -V would.
 dkms-source:
 	rm -rf $(DESTDIR)$(DKMS_SRCDIR)
 	for f in $(DKMS_FILES); do \
 		install -D -m 644 $$f $(DESTDIR)$(DKMS_SRCDIR)/$$f || exit 1; \
 	done
 	chmod 755 $(DESTDIR)$(DKMS_SRCDIR)/compat/gen-probes.sh
+	sed 's/^PACKAGE_VERSION="#MODULE_VERSION#"$$/PACKAGE_VERSION="$(COHBUF_VERSION)"/' \
+		dkms.conf.in >$(DESTDIR)$(DKMS_SRCDIR)/dkms.conf
 
 # Register, build and install for KERNELRELEASE (default: the running
 # kernel); DKMS rebuilds for every kernel installed later (AUTOINSTALL).
 dkms-install: dkms-source
-	dkms add -m cohbuf -v $(VERSION)
-	dkms build -m cohbuf -v $(VERSION) -k $(KERNELRELEASE)
-	dkms install -m cohbuf -v $(VERSION) -k $(KERNELRELEASE)
+	dkms add -m cohbuf -v $(COHBUF_VERSION)
+	dkms build -m cohbuf -v $(COHBUF_VERSION) -k $(KERNELRELEASE)
+	dkms install -m cohbuf -v $(COHBUF_VERSION) -k $(KERNELRELEASE)
 
 dkms-uninstall:
-	-dkms remove -m cohbuf -v $(VERSION) --all
+	-dkms remove -m cohbuf -v $(COHBUF_VERSION) --all
 	rm -rf $(DKMS_SRCDIR)
 
 help:

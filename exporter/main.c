@@ -196,5 +196,5 @@ module_exit(cohbuf_exit);
 MODULE_DESCRIPTION("Coherent DMA buffers exported as dma-buf file descriptors");
 MODULE_AUTHOR("The cohbuf developers");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(COHBUF_VERSION);
 COHBUF_IMPORT_NS_DMA_BUF();

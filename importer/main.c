@@ -224,5 +224,5 @@ module_exit(cohbuf_imp_exit);
 MODULE_DESCRIPTION("Test dma-buf importer: CPU access and DMA addresses");
 MODULE_AUTHOR("The cohbuf developers");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(COHBUF_VERSION);
 COHBUF_IMPORT_NS_DMA_BUF();
