@@ -18,7 +18,7 @@ KSOURCES := Kbuild VERSION version.mk $(wildcard compat/*.h compat/*.sh \
 	importer/*.[ch] uapi/*.h)
 
 .PHONY: all modules clean help deps selftests tools check check-debug debug-kernel demo \
-	checkpatch lint man
+	checkpatch lint man bench
 
 all: modules
 
@@ -73,7 +73,6 @@ demo: deps
 
 # `make bench`: every sharing mechanism side by side, one boot per kernel
 # (scripts/bench); results in build/bench/.
-.PHONY: bench
 bench:
 	@scripts/bench
 
@@ -175,25 +174,51 @@ dkms-uninstall:
 	-dkms remove -m cohbuf -v $(COHBUF_VERSION) --all
 	rm -rf $(DKMS_SRCDIR)
 
+define HELP_TEXT
+Usage: make [TARGET] [KERNELRELEASE=<release>]
+
+Build
+  all, modules       the modules for KERNELRELEASE (default: the running
+                     kernel) into build/<release>/; W=1, C=1|2 and CHECK=
+                     pass through
+  tools              libcohbuf, the cohbuf command, the demo and the
+                     benchmark into build/tools/
+  selftests          the selftests into build/selftests/
+  man                the man pages into build/man/
+  deps               install the Debian packages cohbuf needs (as root)
+  clean              remove build/
+
+Test
+  demo               two processes share one buffer, in a 6.12 guest
+  check              lint, make install and every selftest on 6.1 and 6.12
+  check-debug        every selftest and the reliability suite (fault
+                     injection, kill -9, races, fuzzing) on the debug kernel
+                     (KASAN, lockdep, kmemleak, DMA-API debug)
+  debug-kernel       build the debug kernel into $$COHBUF_CACHE/debug-kernel/
+  lint               W=1 and sparse on 6.1 and 6.12, checkpatch, headers,
+                     -Werror and cppcheck on user space, man pages
+  checkpatch         checkpatch.pl --strict on the kernel and uapi sources
+
+Benchmark
+  bench              cohbuf against the other ways to share memory, on 6.1
+                     and 6.12: build/bench/bench.md, .png and .csv
+
+Install (DESTDIR=, PREFIX=/usr/local)
+  install            install-modules and install-user
+  install-modules    the modules into /lib/modules/<release>/updates/
+  install-user       headers, libcohbuf, cohbuf.pc, the cohbuf command, the
+                     man pages and a udev rule
+  uninstall, uninstall-modules, uninstall-user
+                     remove what the matching install target installed
+
+Packaging (DKMS, as root)
+  dkms-source        the source tree DKMS builds from, /usr/src/cohbuf-<version>
+  dkms-install       dkms-source, then dkms add, build and install
+  dkms-uninstall     dkms remove --all, and the source tree
+
+  help               this list
+endef
+export HELP_TEXT
+
 help:
-	@echo 'cohbuf targets:'
-	@echo '  make [KERNELRELEASE=<release>]  build the modules into build/<release>/'
-	@echo '                                  (W=1, C=1|2 and CHECK= pass through)'
-	@echo '  make demo      two processes share one buffer, in a 6.12 guest'
-	@echo '  make check     builds, checkpatch and every selftest on 6.1 and 6.12'
-	@echo '  make check-debug  every selftest and the reliability suite (fault injection,'
-	@echo '                 kill -9, races, fuzzing) on the debug kernel (KASAN, lockdep,'
-	@echo '                 kmemleak, DMA-API debug); builds it first if not cached'
-	@echo '  make debug-kernel  build the debug kernel into $$COHBUF_CACHE/debug-kernel/'
-	@echo '  make selftests build the selftests into build/selftests/'
-	@echo '  make tools     build the user-space tools into build/tools/'
-	@echo '  make checkpatch  checkpatch.pl --strict on the kernel and uapi sources'
-	@echo '  make deps      install the Debian packages cohbuf needs (as root)'
-	@echo '  make clean     remove build/'
-	@echo '  make lint      W=1, sparse, checkpatch, clang-format, headers, cppcheck, man'
-	@echo '  make install   modules (updates/), headers, libcohbuf, cohbuf.pc, the cohbuf'
-	@echo '                 command, man pages, a udev rule (DESTDIR=, PREFIX=/usr/local)'
-	@echo '  make uninstall remove what make install installed'
-	@echo '  make dkms-install / dkms-uninstall  register the modules with DKMS (root)'
-	@echo '  make bench     cohbuf against the other ways to share memory, on 6.1'
-	@echo '                 and 6.12: build/bench/bench.md, .png and .csv'
+	@echo "$$HELP_TEXT"
