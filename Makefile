@@ -61,9 +61,9 @@ check-debug:
 debug-kernel:
 	@scripts/debug-kernel >/dev/null
 
-# W=1 and sparse builds for both kernels, checkpatch, clang-format, the
-# uapi headers alone as C and C++, -Werror and cppcheck on user space, and
-# man --warnings: see scripts/lint. `make check` runs it first.
+# W=1 and sparse builds for both kernels, checkpatch, the uapi headers
+# alone as C and C++, -Werror and cppcheck on user space, man --warnings,
+# and clang-format as advice: see scripts/lint. `make check` runs it first.
 lint:
 	@scripts/lint
 

@@ -57,12 +57,9 @@ static int cohbuf_attach_check_reach(struct cohbuf_buffer *buf,
 		phys_addr_t last = PFN_PHYS(chunk->pfn) + chunk->size - 1;
 
 		if (last > limit) {
-			/* A message longer than a line is not split. */
-			/* clang-format off */
 			dev_warn_ratelimited(&buf->cdev->pdev->dev,
 					     "%s: DMA mask %#llx cannot reach %pa, refusing to attach rather than bounce\n",
 					     dev_name(dev), limit, &last);
-			/* clang-format on */
 			return -ERANGE;
 		}
 	}

@@ -24,11 +24,6 @@
 
 unsigned long cohbuf_max_buffer_size = SZ_256M;
 module_param_named(max_buffer_size, cohbuf_max_buffer_size, ulong, 0644);
-/*
- * The descriptions are longer than a line, and user-visible strings are not
- * split: clang-format would break the line after the parenthesis instead.
- */
-/* clang-format off */
 MODULE_PARM_DESC(max_buffer_size,
 		 "Largest single buffer in bytes; larger requests fail with EFBIG (default 256 MiB)");
 
@@ -36,7 +31,6 @@ unsigned long cohbuf_max_total_size = SZ_1G;
 module_param_named(max_total_size, cohbuf_max_total_size, ulong, 0644);
 MODULE_PARM_DESC(max_total_size,
 		 "Cap on all live buffers together in bytes; beyond it allocation fails with ENOMEM (default 1 GiB)");
-/* clang-format on */
 
 /* The uapi layout is ABI: the same on 32- and 64-bit user space. */
 static_assert(sizeof(struct cohbuf_alloc) == 40);

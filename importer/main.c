@@ -35,11 +35,8 @@ static_assert(sizeof(struct cohbuf_imp_dma_addr) == 24);
 
 static unsigned int cohbuf_imp_dma_bits = 64;
 module_param_named(dma_bits, cohbuf_imp_dma_bits, uint, 0444);
-/* A description longer than a line: see the exporter's main.c. */
-/* clang-format off */
 MODULE_PARM_DESC(dma_bits,
 		 "Width of the importing device's DMA mask in bits, 1 to 64 (default 64)");
-/* clang-format on */
 
 static unsigned int cohbuf_imp_max_seg_size = SZ_4M;
 
@@ -78,11 +75,8 @@ static const struct kernel_param_ops cohbuf_imp_max_seg_size_ops = {
 
 module_param_cb(max_seg_size, &cohbuf_imp_max_seg_size_ops,
 		&cohbuf_imp_max_seg_size, 0644);
-/* A description longer than a line: see the exporter's main.c. */
-/* clang-format off */
 MODULE_PARM_DESC(max_seg_size,
 		 "Longest DMA segment the importing device accepts, in bytes, at least a page; writable at run time, applies to later attaches (default 4 MiB)");
-/* clang-format on */
 
 static int cohbuf_imp_open(struct inode *inode, struct file *filp)
 {
