@@ -3,8 +3,7 @@
  * cohbuf: coherent DMA buffers exported as dma-buf file descriptors.
  *
  * A platform device with a 64-bit DMA mask allocates the memory; the misc
- * device /dev/cohbuf carries the ioctls. This file holds the devices, the
- * module parameters and the ioctl dispatch.
+ * device /dev/cohbuf carries the ioctls.
  */
 #include <linux/build_bug.h>
 #include <linux/dma-buf.h>
@@ -57,7 +56,6 @@ static int cohbuf_alloc_check(const struct cohbuf_alloc *arg)
 	return 0;
 }
 
-/* Allocate and export; on failure nothing is left behind. */
 static struct dma_buf *cohbuf_export_new(struct cohbuf_device *cdev,
 					 const struct cohbuf_alloc *arg)
 {
@@ -78,10 +76,7 @@ static struct dma_buf *cohbuf_export_new(struct cohbuf_device *cdev,
 	return dmabuf;
 }
 
-/*
- * The fd is reserved first and installed last, after every step that can
- * fail, so user space never sees an fd for a failed call.
- */
+/* The fd is installed last, so that a failed call leaves none behind. */
 static long cohbuf_ioctl_alloc(struct cohbuf_device *cdev,
 			       struct cohbuf_alloc __user *uarg)
 {
