@@ -1,13 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cohbuf_importer: imports any dma-buf like a device driver, so that tests
- * can check what a device sees.
- *
- * A platform device is the importing device: it has a DMA mask and
- * dma_parms, which the module parameters set to emulate a real device's
- * constraints. The misc device /dev/cohbuf_importer carries the ioctls;
- * each open file has its own handles. This file holds the devices, the
- * module parameters and the ioctl dispatch.
+ * can check what a device sees. A platform device, whose DMA mask and
+ * dma_parms the module parameters set, is the importing device; the misc
+ * device /dev/cohbuf_importer carries the ioctls.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -42,11 +38,7 @@ static unsigned int cohbuf_imp_max_seg_size = SZ_4M;
 
 static struct cohbuf_imp_device cohbuf_imp_dev;
 
-/*
- * Runs under kernel_param_lock(THIS_MODULE), at load and on every sysfs
- * write. Once the device exists, the new size applies to it at once, and
- * so to every later attach.
- */
+/* Under kernel_param_lock(THIS_MODULE), at load and on every sysfs write. */
 static int cohbuf_imp_max_seg_size_set(const char *val,
 				       const struct kernel_param *kp)
 {
@@ -89,7 +81,6 @@ static int cohbuf_imp_open(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-/* Closing the file detaches everything it attached. */
 static int cohbuf_imp_release(struct inode *inode, struct file *filp)
 {
 	cohbuf_imp_file_destroy(filp->private_data);
