@@ -56,8 +56,6 @@ static const size_t frames_all[] = {
 	1920 * 1080 * 3 / 2, 1920 * 1080 * 4, 3840 * 2160 * 3 / 2, 3840 * 2160 * 4,
 };
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
 static double start_us;
 
 void progress(const char *fmt, ...)
