@@ -11,11 +11,14 @@ KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 BUILD_DIR ?= $(CURDIR)/build
 OBJ_DIR := $(BUILD_DIR)/$(KERNELRELEASE)
 
-KSOURCES := Kbuild $(wildcard compat/*.h compat/*.sh compat/probes/*.c \
-	exporter/Kbuild exporter/*.[ch] importer/Kbuild importer/*.[ch] uapi/*.h)
+include version.mk
+
+KSOURCES := Kbuild VERSION version.mk $(wildcard compat/*.h compat/*.sh \
+	compat/probes/*.c exporter/Kbuild exporter/*.[ch] importer/Kbuild \
+	importer/*.[ch] uapi/*.h)
 
 .PHONY: all modules clean help deps selftests tools check check-debug debug-kernel demo \
-	checkpatch lint man
+	checkpatch lint man bench
 
 all: modules
 
@@ -44,7 +47,7 @@ tools:
 
 checkpatch: deps
 	@perl $$(scripts/linux-source)/scripts/checkpatch.pl --strict --no-tree \
-		--terse --show-types -f $(filter-out Kbuild %/Kbuild %.sh,$(KSOURCES))
+		--terse --show-types -f $(filter %.c %.h,$(KSOURCES))
 
 check:
 	@scripts/check
@@ -58,9 +61,9 @@ check-debug:
 debug-kernel:
 	@scripts/debug-kernel >/dev/null
 
-# W=1 and sparse builds for both kernels, checkpatch, clang-format, the
-# uapi headers alone as C and C++, -Werror and cppcheck on user space, and
-# man --warnings: see scripts/lint. `make check` runs it first.
+# W=1 and sparse builds for both kernels, checkpatch, the uapi headers
+# alone as C and C++, -Werror and cppcheck on user space, man --warnings,
+# and clang-format as advice: see scripts/lint. `make check` runs it first.
 lint:
 	@scripts/lint
 
@@ -70,7 +73,6 @@ demo: deps
 
 # `make bench`: every sharing mechanism side by side, one boot per kernel
 # (scripts/bench); results in build/bench/.
-.PHONY: bench
 bench:
 	@scripts/bench
 
@@ -79,10 +81,6 @@ clean:
 
 # ---- Packaging and installing (DKMS, make install): see README.md ----
 
-# The one version: dkms.conf's PACKAGE_VERSION (make lint checks that both
-# modules' MODULE_VERSION agree).
-VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(CURDIR)/dkms.conf)
-
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
@@ -90,13 +88,13 @@ INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/cohbuf
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
-DKMS_SRCDIR ?= /usr/src/cohbuf-$(VERSION)
+DKMS_SRCDIR ?= /usr/src/cohbuf-$(COHBUF_VERSION)
 
 TOOLS_OUT := $(BUILD_DIR)/tools
 MAN_PAGES := $(patsubst man/%.scd,$(BUILD_DIR)/man/%,$(wildcard man/*.scd))
-LIB_SO := libcohbuf.so.$(VERSION)
-# What DKMS needs to build the modules.
-DKMS_FILES := dkms.conf Makefile $(KSOURCES)
+LIB_SO := libcohbuf.so.$(COHBUF_VERSION)
+# What DKMS needs to build the modules, besides dkms.conf.
+DKMS_FILES := Makefile $(KSOURCES)
 
 .PHONY: install uninstall install-modules install-user uninstall-modules \
 	uninstall-user dkms-source dkms-install dkms-uninstall
@@ -128,7 +126,7 @@ install-user: tools man
 	ln -sf libcohbuf.so.0 $(DESTDIR)$(LIBDIR)/libcohbuf.so
 	@mkdir -p $(DESTDIR)$(PKGCONFIGDIR)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(COHBUF_VERSION)|' \
 		tools/lib/cohbuf.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/cohbuf.pc
 	for page in $(MAN_PAGES); do \
 		section=$${page##*.}; \
@@ -154,44 +152,73 @@ uninstall-user:
 
 uninstall: uninstall-modules uninstall-user
 
-# The source tree DKMS builds from: /usr/src/cohbuf-<version>.
+# The source tree DKMS builds from: /usr/src/cohbuf-<version>, with the
+# version written into dkms.conf as dh_dkms -V would.
 dkms-source:
 	rm -rf $(DESTDIR)$(DKMS_SRCDIR)
 	for f in $(DKMS_FILES); do \
 		install -D -m 644 $$f $(DESTDIR)$(DKMS_SRCDIR)/$$f || exit 1; \
 	done
 	chmod 755 $(DESTDIR)$(DKMS_SRCDIR)/compat/gen-probes.sh
+	sed 's/^PACKAGE_VERSION="#MODULE_VERSION#"$$/PACKAGE_VERSION="$(COHBUF_VERSION)"/' \
+		dkms.conf.in >$(DESTDIR)$(DKMS_SRCDIR)/dkms.conf
 
 # Register, build and install for KERNELRELEASE (default: the running
 # kernel); DKMS rebuilds for every kernel installed later (AUTOINSTALL).
 dkms-install: dkms-source
-	dkms add -m cohbuf -v $(VERSION)
-	dkms build -m cohbuf -v $(VERSION) -k $(KERNELRELEASE)
-	dkms install -m cohbuf -v $(VERSION) -k $(KERNELRELEASE)
+	dkms add -m cohbuf -v $(COHBUF_VERSION)
+	dkms build -m cohbuf -v $(COHBUF_VERSION) -k $(KERNELRELEASE)
+	dkms install -m cohbuf -v $(COHBUF_VERSION) -k $(KERNELRELEASE)
 
 dkms-uninstall:
-	-dkms remove -m cohbuf -v $(VERSION) --all
+	-dkms remove -m cohbuf -v $(COHBUF_VERSION) --all
 	rm -rf $(DKMS_SRCDIR)
 
+define HELP_TEXT
+Usage: make [TARGET] [KERNELRELEASE=<release>]
+
+Build
+  all, modules       the modules for KERNELRELEASE (default: the running
+                     kernel) into build/<release>/; W=1, C=1|2 and CHECK=
+                     pass through
+  tools              libcohbuf, the cohbuf command, the demo and the
+                     benchmark into build/tools/
+  selftests          the selftests into build/selftests/
+  man                the man pages into build/man/
+  deps               install the Debian packages cohbuf needs (as root)
+  clean              remove build/
+
+Test
+  demo               two processes share one buffer, in a 6.12 guest
+  check              lint, make install and every selftest on 6.1 and 6.12
+  check-debug        every selftest and the reliability suite (fault
+                     injection, kill -9, races, fuzzing) on the debug kernel
+                     (KASAN, lockdep, kmemleak, DMA-API debug)
+  debug-kernel       build the debug kernel into $$COHBUF_CACHE/debug-kernel/
+  lint               W=1 and sparse on 6.1 and 6.12, checkpatch, headers,
+                     -Werror and cppcheck on user space, man pages
+  checkpatch         checkpatch.pl --strict on the kernel and uapi sources
+
+Benchmark
+  bench              cohbuf against the other ways to share memory, on 6.1
+                     and 6.12: build/bench/bench.md, .png and .csv
+
+Install (DESTDIR=, PREFIX=/usr/local)
+  install            install-modules and install-user
+  install-modules    the modules into /lib/modules/<release>/updates/
+  install-user       headers, libcohbuf, cohbuf.pc, the cohbuf command, the
+                     man pages and a udev rule
+  uninstall, uninstall-modules, uninstall-user
+                     remove what the matching install target installed
+
+Packaging (DKMS, as root)
+  dkms-source        the source tree DKMS builds from, /usr/src/cohbuf-<version>
+  dkms-install       dkms-source, then dkms add, build and install
+  dkms-uninstall     dkms remove --all, and the source tree
+
+  help               this list
+endef
+export HELP_TEXT
+
 help:
-	@echo 'cohbuf targets:'
-	@echo '  make [KERNELRELEASE=<release>]  build the modules into build/<release>/'
-	@echo '                                  (W=1, C=1|2 and CHECK= pass through)'
-	@echo '  make demo      two processes share one buffer, in a 6.12 guest'
-	@echo '  make check     builds, checkpatch and every selftest on 6.1 and 6.12'
-	@echo '  make check-debug  every selftest and the reliability suite (fault injection,'
-	@echo '                 kill -9, races, fuzzing) on the debug kernel (KASAN, lockdep,'
-	@echo '                 kmemleak, DMA-API debug); builds it first if not cached'
-	@echo '  make debug-kernel  build the debug kernel into $$COHBUF_CACHE/debug-kernel/'
-	@echo '  make selftests build the selftests into build/selftests/'
-	@echo '  make tools     build the user-space tools into build/tools/'
-	@echo '  make checkpatch  checkpatch.pl --strict on the kernel and uapi sources'
-	@echo '  make deps      install the Debian packages cohbuf needs (as root)'
-	@echo '  make clean     remove build/'
-	@echo '  make lint      W=1, sparse, checkpatch, clang-format, headers, cppcheck, man'
-	@echo '  make install   modules (updates/), headers, libcohbuf, cohbuf.pc, the cohbuf'
-	@echo '                 command, man pages, a udev rule (DESTDIR=, PREFIX=/usr/local)'
-	@echo '  make uninstall remove what make install installed'
-	@echo '  make dkms-install / dkms-uninstall  register the modules with DKMS (root)'
-	@echo '  make bench     cohbuf against the other ways to share memory, on 6.1'
-	@echo '                 and 6.12: build/bench/bench.md, .png and .csv'
+	@echo "$$HELP_TEXT"

@@ -34,10 +34,8 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 #endif
 
 /*
- * Map a whole dma-buf into the kernel, for an importer that holds no lock.
- * 6.2 made dma_buf_vmap() require the buffer's reservation lock and added
- * dma_buf_vmap_unlocked(), which takes it; before that, dma_buf_vmap()
- * locked by itself and the _unlocked variants did not exist.
+ * For an importer that holds no lock: 6.2 made dma_buf_vmap() require the
+ * reservation lock, and added dma_buf_vmap_unlocked(), which takes it.
  */
 static inline int cohbuf_dma_buf_vmap(struct dma_buf *dmabuf,
 				      struct iosys_map *map)

@@ -2,25 +2,14 @@
 /*
  * cohbuf buffers: chunked coherent allocation, size limits and accounting.
  *
- * Without CMA, dma-direct serves dma_alloc_coherent() from the page
- * allocator, so one allocation is at most one maximal buddy block (4 MiB on
- * x86-64) and its size is rounded up to a power of two. A buffer is
- * therefore built from power-of-two chunks of at most COHBUF_CHUNK_MAX_ORDER,
- * largest first, so that no page is wasted to rounding. When memory is
- * fragmented a chunk falls back to the next lower order.
+ * Without CMA, one coherent allocation is at most one buddy block (4 MiB on
+ * x86-64) and is rounded up to a power of two, so a buffer is made of
+ * power-of-two chunks, largest first, each falling back to lower orders
+ * when memory is fragmented.
  *
- * Every chunk is zeroed exactly once. dma_alloc_coherent() zeroes with a
- * memset() of its own, but the page allocator has usually zeroed the pages
- * already: init_on_alloc, on by default in Debian's kernels, clears every
- * page it hands out. So chunks are allocated with DMA_ATTR_NO_KERNEL_MAPPING,
- * for which dma-direct returns the pages as they come from the allocator,
- * and cohbuf clears them itself only when init_on_alloc is off. The kernel
- * address of a chunk, when one is needed, is that of its pages in the
- * linear map: with dma-direct on x86, coherent memory is ordinary
- * write-back RAM, the very address dma_alloc_coherent() would return.
- *
- * Running out of memory is the caller's ENOMEM, never a warning in the
- * kernel log: every allocation sized by the request is __GFP_NOWARN.
+ * Each chunk is zeroed once: dma-direct skips its memset() for
+ * DMA_ATTR_NO_KERNEL_MAPPING, and the page allocator has zeroed the pages
+ * already when init_on_alloc is on (Debian's default).
  */
 #include <linux/bitops.h>
 #include <linux/dma-buf.h>
@@ -42,13 +31,10 @@
 /* The largest block the buddy allocator hands out: 4 MiB on x86-64. */
 #define COHBUF_CHUNK_MAX_ORDER ilog2(MAX_ORDER_NR_PAGES)
 
-/* No kernel mapping: no memset() in dma-direct (see above). */
+/* No kernel mapping, so no memset() in dma-direct. */
 #define COHBUF_ALLOC_ATTRS DMA_ATTR_NO_KERNEL_MAPPING
 
-/*
- * Arrays sized by the request: failing is the caller's ENOMEM, with no
- * warning and without invoking the OOM killer (see cohbuf_memory_left()).
- */
+/* Sized by the request: failing is ENOMEM, never a warning or an OOM kill. */
 #define COHBUF_GFP_ARRAY (GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
 /* The share of RAM left available to everything else: 1/32. */
@@ -94,10 +80,8 @@ static void cohbuf_unreserve(struct cohbuf_device *cdev, size_t size)
 }
 
 /*
- * The page frame of a chunk, as the DMA layer describes it. With dma-direct
- * (the cohbuf device is never behind an IOMMU) the chunk is one physically
- * contiguous run of pages, so a single sg entry is expected: -EIO if not,
- * -ENOMEM if the table cannot be allocated.
+ * The cohbuf device is never behind an IOMMU: dma-direct describes a chunk
+ * as one sg entry, one contiguous run of pages, or cohbuf cannot map it.
  */
 static int cohbuf_chunk_pfn(struct device *dev, struct cohbuf_chunk *chunk)
 {
@@ -117,36 +101,25 @@ static int cohbuf_chunk_pfn(struct device *dev, struct cohbuf_chunk *chunk)
 }
 
 /*
- * Whether @size more bytes can be taken while leaving 1/32 of RAM available
- * (free, or reclaimable without swapping) to the rest of the system.
- *
- * The memory is charged to no process. If cohbuf took the last of it, the
- * next process to fault a page in would wake the OOM killer, which would
- * kill innocent processes and never free a buffer. Running out is the
- * allocating caller's ENOMEM instead; for the same reason no allocation
- * below may invoke the OOM killer itself.
+ * Whether @size more bytes leave 1/32 of RAM available to the rest of the
+ * system. The memory is charged to no process: were it to take the last
+ * of it, the OOM killer would kill innocent processes and free no buffer.
  */
 static bool cohbuf_memory_left(size_t size)
 {
 	unsigned long reserve = totalram_pages() >> COHBUF_RESERVE_SHIFT;
 	unsigned long need = (size >> PAGE_SHIFT) + reserve;
 
-	/*
-	 * si_mem_available() walks every zone: skip it while free pages
-	 * alone cover @size and twice the reserve (the allocator's own
-	 * reserves are a small fraction of that).
-	 */
+	/* si_mem_available() walks every zone: not while free pages suffice. */
 	if (global_zone_page_state(NR_FREE_PAGES) > need + reserve)
 		return true;
 	return si_mem_available() > (long)need;
 }
 
 /*
- * Clear a chunk unless the page allocator already did: with init_on_alloc
- * every page it returns is zeroed, and dma-direct's own memset() was
- * skipped (COHBUF_ALLOC_ATTRS). Without init_on_alloc, a chunk that did get
- * that memset() (a confidential-computing guest, a restricted DMA pool) is
- * cleared twice, which is merely slower.
+ * Without init_on_alloc, a chunk that dma-direct cleared anyway (in a
+ * confidential-computing guest, from a restricted pool) is cleared twice:
+ * only slower.
  */
 static void cohbuf_chunk_zero(const struct cohbuf_chunk *chunk, gfp_t gfp)
 {
@@ -162,9 +135,9 @@ static void cohbuf_chunk_zero(const struct cohbuf_chunk *chunk, gfp_t gfp)
 }
 
 /*
- * Allocate one zeroed chunk of at most @remaining bytes, trying the largest
- * fitting order first, but no order above *@max_order: once an order has
- * failed, the following chunks do not try it again.
+ * One zeroed chunk of at most @remaining bytes, at the largest order that
+ * fits and succeeds, but none above *@max_order: an order that failed is
+ * not tried again for the following chunks.
  */
 static int cohbuf_chunk_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 			      size_t remaining, unsigned int *max_order)
@@ -233,11 +206,7 @@ static unsigned int cohbuf_chunks_expected(size_t size)
 	       hweight_long(pages & (BIT(COHBUF_CHUNK_MAX_ORDER) - 1));
 }
 
-/*
- * Make room for one more chunk. The array starts as the buffer's
- * inline_chunks, sized for the expected count, and moves to a separate
- * allocation, doubling, only when a fallback to lower orders adds chunks.
- */
+/* Only a fallback to lower orders outgrows inline_chunks: double then. */
 static int cohbuf_chunks_grow(struct cohbuf_buffer *buf, unsigned int *cap)
 {
 	struct cohbuf_chunk *chunks;
@@ -295,10 +264,8 @@ free_chunks:
  * @cdev: the cohbuf device
  * @size: requested size in bytes, rounded up to whole pages
  *
- * Return: the buffer, or ERR_PTR(-EINVAL) for a size of 0 or one that
- * overflows when rounded, -EFBIG above max_buffer_size, -ENOMEM above
- * max_total_size, above all of memory or when memory runs out, -EINTR if
- * the caller is killed.
+ * Return: the buffer, or an ERR_PTR() with an errno of COHBUF_IOCTL_ALLOC
+ * (uapi/cohbuf.h), or -EINTR if the caller is killed.
  */
 struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev, u64 size)
 {
@@ -315,10 +282,7 @@ struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev, u64 size)
 	if (ret)
 		return ERR_PTR(ret);
 
-	/*
-	 * One allocation for the buffer and its chunk array; kvzalloc(), for
-	 * a max_buffer_size raised to gigabytes means thousands of chunks.
-	 */
+	/* kvzalloc(): a max_buffer_size of gigabytes means thousands of chunks. */
 	expected = cohbuf_chunks_expected(size);
 	buf = kvzalloc(struct_size(buf, inline_chunks, expected),
 		       COHBUF_GFP_ARRAY);
@@ -349,11 +313,6 @@ unreserve:
 	return ERR_PTR(ret);
 }
 
-/**
- * cohbuf_buffer_publish() - record the owning dma-buf and list the buffer
- * @buf: a buffer from cohbuf_buffer_create()
- * @dmabuf: the dma-buf exported for it, which now owns it
- */
 void cohbuf_buffer_publish(struct cohbuf_buffer *buf, struct dma_buf *dmabuf)
 {
 	struct cohbuf_device *cdev = buf->cdev;
@@ -366,10 +325,7 @@ void cohbuf_buffer_publish(struct cohbuf_buffer *buf, struct dma_buf *dmabuf)
 	mutex_unlock(&cdev->lock);
 }
 
-/**
- * cohbuf_buffer_free() - unlist a buffer and return its memory
- * @buf: the buffer; no attachment, mapping or vmap may remain
- */
+/* No attachment, DMA mapping or vmap may remain. */
 void cohbuf_buffer_free(struct cohbuf_buffer *buf)
 {
 	struct cohbuf_device *cdev = buf->cdev;
@@ -389,14 +345,7 @@ void cohbuf_buffer_free(struct cohbuf_buffer *buf)
 	cohbuf_unreserve(cdev, size);
 }
 
-/**
- * cohbuf_buffer_chunk() - the chunk holding a page of the buffer
- * @buf: the buffer
- * @pgoff: page offset within the buffer, below its size
- *
- * Return: the chunk; chunks are few (about one per 4 MiB), so a binary
- * search over their sorted offsets is plenty.
- */
+/* The chunk holding page @pgoff, which lies inside the buffer. */
 const struct cohbuf_chunk *cohbuf_buffer_chunk(const struct cohbuf_buffer *buf,
 					       pgoff_t pgoff)
 {
@@ -414,10 +363,9 @@ const struct cohbuf_chunk *cohbuf_buffer_chunk(const struct cohbuf_buffer *buf,
 }
 
 /*
- * One contiguous kernel mapping of the whole buffer. A single chunk already
- * has one, in the linear map. Several are stitched together with vmap(); the
- * pages are never refcounted (their tail pages have a zero refcount), which
- * vmap() does not need. NULL when out of memory.
+ * Coherent memory is write-back RAM on x86: the linear map is a kernel
+ * mapping of a single chunk. Several are stitched with vmap(), which does
+ * not refcount the pages (their tail pages have a zero refcount).
  */
 static void *cohbuf_buffer_stitch(struct cohbuf_buffer *buf)
 {
@@ -440,23 +388,16 @@ static void *cohbuf_buffer_stitch(struct cohbuf_buffer *buf)
 		for (j = 0; j < chunk->size >> PAGE_SHIFT; j++)
 			pages[n++] = pfn_to_page(chunk->pfn + j);
 	}
-	/* Coherent memory is ordinary write-back RAM on x86. */
 	vaddr = vmap(pages, npages, VM_MAP, PAGE_KERNEL);
 	kvfree(pages);
 	return vaddr;
 }
 
-/**
- * cohbuf_buffer_vmap() - the contiguous kernel mapping of the whole buffer
- * @buf: the buffer; the caller holds its lock
- *
- * The mapping is made on first use, by the first attach or vmap, and kept
- * until the buffer is freed. The dma-buf core treats a failing vmap
- * callback as a bug (it WARNs), so an importer that attaches before it
- * vmaps, as importers do, must find the mapping already made: attach is
- * where running out of memory can be reported cleanly.
- *
- * Return: the address, or NULL when out of memory.
+/*
+ * The kernel mapping of the whole buffer, or NULL when out of memory, made
+ * by the first attach or vmap and kept until the buffer is freed: the
+ * dma-buf core WARNs when a vmap fails, so attach, where running out of
+ * memory is a clean error, makes it for the vmap that follows.
  */
 void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf)
 {
@@ -466,16 +407,9 @@ void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf)
 	return buf->vaddr;
 }
 
-/**
- * cohbuf_buffer_sgt() - describe the buffer in an sg_table
- * @buf: the buffer
- * @sgt: table to fill; the caller frees it with sg_free_table()
- * @max_seg: longest segment the importing device accepts
- *
- * Each chunk is split into segments of at most @max_seg bytes, rounded down
- * to whole pages.
- *
- * Return: 0, -EINVAL if @max_seg is below a page, or -ENOMEM.
+/*
+ * Segments of whole pages, at most @max_seg bytes each (-EINVAL if that is
+ * less than a page). The caller frees @sgt with sg_free_table().
  */
 int cohbuf_buffer_sgt(const struct cohbuf_buffer *buf, struct sg_table *sgt,
 		      unsigned int max_seg)

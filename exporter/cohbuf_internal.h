@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * cohbuf internals: the device, its buffers and their attachments.
+ * cohbuf internals: the device, its buffers and their chunks.
  *
- * Locking, outermost first:
- *   the buffer's dma_resv (held by the dma-buf core around map, unmap, vmap
- *   and vunmap on 6.2+; on 6.1, dmabuf->lock around vmap), or
- *   cohbuf_device.lock (debugfs walking the buffer list)
- *     -> cohbuf_buffer.lock
- * cohbuf_buffer.lock is a leaf: nothing is taken under it. No cohbuf lock
- * is held while calling into the dma-buf core.
+ * Lock order: the buffer's dma_resv (which the dma-buf core holds around
+ * map, unmap, vmap and vunmap; on 6.1 dmabuf->lock, around vmap) or
+ * cohbuf_device.lock, then cohbuf_buffer.lock, a leaf. No cohbuf lock is
+ * held while calling into the dma-buf core.
  */
 #ifndef COHBUF_INTERNAL_H
 #define COHBUF_INTERNAL_H
@@ -33,91 +30,51 @@ struct vm_area_struct;
 extern unsigned long cohbuf_max_buffer_size;
 extern unsigned long cohbuf_max_total_size;
 
-/**
- * struct cohbuf_device - the one cohbuf instance
- * @pdev: platform device that allocates the memory; 64-bit DMA mask
- * @misc: /dev/cohbuf
- * @debugfs: /sys/kernel/debug/cohbuf
- * @lock: protects @buffers, @nr_buffers and @total_bytes
- * @buffers: published buffers, linked by cohbuf_buffer.node
- * @nr_buffers: buffers from reservation to release, published or not
- * @total_bytes: their page-rounded sizes, checked against max_total_size
- */
 struct cohbuf_device {
-	struct platform_device *pdev;
-	struct miscdevice misc;
+	struct platform_device *pdev; /* allocates the memory; 64-bit DMA mask */
+	struct miscdevice misc; /* /dev/cohbuf */
 	struct dentry *debugfs;
 
 	struct mutex lock; /* protects the fields below */
-	struct list_head buffers;
-	unsigned long nr_buffers;
-	u64 total_bytes;
+	struct list_head buffers; /* published buffers */
+	unsigned long nr_buffers; /* from reservation to release */
+	u64 total_bytes; /* their sizes, against max_total_size */
 };
 
-/**
- * struct cohbuf_chunk - one coherent DMA allocation
- * @cookie: what dma_alloc_attrs() returned, with DMA_ATTR_NO_KERNEL_MAPPING:
- *	    opaque, only handed back to the DMA API
- * @dma: its DMA address on the cohbuf device
- * @pfn: first page frame; a chunk is physically contiguous
- * @pgoff: offset of the chunk's first page within the buffer, in pages
- * @size: bytes, a power-of-two number of pages
- */
+/* One coherent allocation: physically contiguous, a power of two pages. */
 struct cohbuf_chunk {
-	void *cookie;
+	void *cookie; /* from dma_alloc_attrs(): only for the DMA API */
 	dma_addr_t dma;
 	unsigned long pfn;
-	pgoff_t pgoff;
+	pgoff_t pgoff; /* of its first page within the buffer */
 	size_t size;
 };
 
-/**
- * struct cohbuf_buffer - memory behind one dma-buf
- * @cdev: owning device
- * @size: page-rounded size in bytes
- * @nr_chunks: entries used in @chunks
- * @chunks: the allocations, in buffer order
- * @pid: thread group of the allocating process
- * @comm: its command name at allocation
- * @dmabuf: the dma-buf that owns this buffer, set when published
- * @ino: inode number of @dmabuf's file (its st_ino), set when published
- * @node: entry in cohbuf_device.buffers, under cohbuf_device.lock
- * @lock: protects @dma_maps, @nr_attachments, @vaddr and @vmap_count
- * @dma_maps: struct cohbuf_dma_map.node list: the buffer's DMA mappings, one
- *	per device and direction (dma_map.c)
- * @nr_attachments: attachments, mapped or not
- * @vaddr: contiguous kernel mapping, made by the first attach or vmap and
- *	kept until the buffer is freed (see cohbuf_buffer_vmap())
- * @vmap_count: vmap references
- * @nr_mappings: live user VMAs; atomic, no lock
- * @inline_chunks: room for as many chunks as a buffer of this size has
- *	when no allocation order fails; @chunks points here unless a fallback
- *	to lower orders outgrew it
- *
- * Everything above @node, and @inline_chunks, is written before the buffer
- * is published and is constant afterwards.
+/*
+ * The memory behind one dma-buf. The fields above node and the chunks are
+ * written before the buffer is published and are constant afterwards.
  */
 struct cohbuf_buffer {
 	struct cohbuf_device *cdev;
-	size_t size;
+	size_t size; /* page-rounded */
 	unsigned int nr_chunks;
-	struct cohbuf_chunk *chunks;
-	pid_t pid;
+	struct cohbuf_chunk *chunks; /* inline_chunks, or grown by a fallback */
+	pid_t pid; /* the allocating thread group */
 	char comm[TASK_COMM_LEN];
-	struct dma_buf *dmabuf;
-	unsigned long ino;
+	struct dma_buf *dmabuf; /* the owner */
+	unsigned long ino; /* its st_ino */
 
-	struct list_head node;
+	struct list_head node; /* in cdev->buffers, under cdev->lock */
 
-	struct mutex lock; /* protects the fields below, but nr_mappings */
-	struct list_head dma_maps;
+	struct mutex lock; /* protects the fields below but nr_mappings */
+	struct list_head dma_maps; /* one per device and direction */
 	unsigned int nr_attachments;
-	void *vaddr;
+	void *vaddr; /* see cohbuf_buffer_vmap() */
 	unsigned int vmap_count;
 
-	atomic_t nr_mappings;
+	atomic_t nr_mappings; /* live user VMAs */
 
-	struct cohbuf_chunk inline_chunks[];
+	struct cohbuf_chunk inline_chunks[]; /* as many as no fallback needs */
 };
 
 /* buffer.c: allocation, limits, accounting */

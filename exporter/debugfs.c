@@ -1,13 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
- * /sys/kernel/debug/cohbuf: what is alive, for users and for the tests.
- *
- *   live_buffers  number of live buffers
- *   live_bytes    their page-rounded sizes, summed
- *   buffers       one line per buffer: its dma-buf inode number (st_ino),
- *                 size, chunk count, allocating pid and comm, importer
- *                 attachments and live user mappings
- */
+/* /sys/kernel/debug/cohbuf: the live buffers, for users and leak checks. */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 
@@ -62,13 +54,7 @@ static int cohbuf_buffers_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(cohbuf_buffers);
 
-/**
- * cohbuf_debugfs_init() - create /sys/kernel/debug/cohbuf
- * @cdev: the device
- *
- * debugfs is optional: failures are not errors, and the debugfs API
- * ignores the error pointers it hands out.
- */
+/* debugfs is optional, and its API takes the error pointers it returns. */
 void cohbuf_debugfs_init(struct cohbuf_device *cdev)
 {
 	cdev->debugfs = debugfs_create_dir("cohbuf", NULL);
@@ -80,10 +66,6 @@ void cohbuf_debugfs_init(struct cohbuf_device *cdev)
 			    &cohbuf_buffers_fops);
 }
 
-/**
- * cohbuf_debugfs_exit() - remove /sys/kernel/debug/cohbuf
- * @cdev: the device
- */
 void cohbuf_debugfs_exit(struct cohbuf_device *cdev)
 {
 	debugfs_remove_recursive(cdev->debugfs);

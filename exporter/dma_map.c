@@ -1,22 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * DMA mappings of a buffer, shared by the attachments of one device.
+ * DMA mappings of a buffer, one per device and direction, shared by that
+ * device's attachments: DMA-API debug warns beyond 7 overlapping mappings
+ * of a cache line, and any process may attach a buffer any number of times.
  *
- * Every attachment of a device that maps a buffer in the same direction
- * would get the very same mapping, so there is one: the first map makes it,
- * the last unmap undoes it. Besides saving the work, this keeps the number
- * of mappings of each cache line independent of the number of attachments:
- * DMA-API debug tracks at most 7 overlapping mappings of a cache line and
- * warns beyond that, and any process may attach a buffer as often as it
- * likes.
- *
- * The memory comes from dma_alloc_coherent(), and any number of devices may
- * map it at once: the DMA API must not treat these mappings as streaming
- * ones that overlap (DMA-API debug refuses that, as an error). They are
- * mapped and unmapped with DMA_ATTR_SKIP_CPU_SYNC, as videobuf2-dma-contig
- * and drm_prime map theirs, and cohbuf does the syncs itself: for the device
- * once mapped, for the CPU before unmapping, and around every CPU access
- * (begin/end_cpu_access).
+ * Any number of devices may map coherent memory at once, which DMA-API debug
+ * reports as an error for overlapping streaming mappings. So, as
+ * videobuf2-dma-contig and drm_prime do, the mappings skip the CPU syncs
+ * (DMA_ATTR_SKIP_CPU_SYNC) and cohbuf makes them itself: for the device
+ * once mapped, for the CPU before unmapping, and around CPU access.
  */
 #include <linux/dma-mapping.h>
 #include <linux/lockdep.h>
@@ -26,23 +18,13 @@
 
 #define COHBUF_MAP_ATTRS DMA_ATTR_SKIP_CPU_SYNC
 
-/**
- * struct cohbuf_dma_map - a buffer mapped for one device in one direction
- * @node: entry in cohbuf_buffer.dma_maps
- * @dev: the device
- * @dir: the direction
- * @sgt: the buffer split to @dev's maximum segment size, DMA-mapped; cohbuf's
- *	own, never lent to an importer, used to sync and unmap
- * @users: mapped attachments that share it
- *
- * All fields are protected by cohbuf_buffer.lock.
- */
+/* All fields are protected by cohbuf_buffer.lock. */
 struct cohbuf_dma_map {
-	struct list_head node;
+	struct list_head node; /* in cohbuf_buffer.dma_maps */
 	struct device *dev;
 	enum dma_data_direction dir;
-	struct sg_table sgt;
-	unsigned int users;
+	struct sg_table sgt; /* never lent to an importer */
+	unsigned int users; /* mapped attachments */
 };
 
 static struct cohbuf_dma_map *cohbuf_dma_map_new(struct cohbuf_buffer *buf,
@@ -75,15 +57,7 @@ free_map:
 	return ERR_PTR(ret);
 }
 
-/**
- * cohbuf_dma_map_get() - the buffer mapped for a device, shared
- * @buf: the buffer; the caller holds its lock
- * @dev: the importing device
- * @dir: the direction of the mapping
- *
- * Return: the mapping, with one more user, or an ERR_PTR() with the DMA
- * layer's errno (-ENOMEM when out of memory).
- */
+/* With one more user, made if need be; or an ERR_PTR() from the DMA layer. */
 struct cohbuf_dma_map *cohbuf_dma_map_get(struct cohbuf_buffer *buf,
 					  struct device *dev,
 					  enum dma_data_direction dir)
@@ -100,11 +74,6 @@ struct cohbuf_dma_map *cohbuf_dma_map_get(struct cohbuf_buffer *buf,
 	return cohbuf_dma_map_new(buf, dev, dir);
 }
 
-/**
- * cohbuf_dma_map_put() - drop a user of a mapping; the last one unmaps it
- * @buf: the buffer; the caller holds its lock
- * @map: what cohbuf_dma_map_get() returned
- */
 void cohbuf_dma_map_put(struct cohbuf_buffer *buf, struct cohbuf_dma_map *map)
 {
 	lockdep_assert_held(&buf->lock);
@@ -117,21 +86,12 @@ void cohbuf_dma_map_put(struct cohbuf_buffer *buf, struct cohbuf_dma_map *map)
 	kfree(map);
 }
 
-/* The mapped table, which the importer gets a copy of. */
 const struct sg_table *cohbuf_dma_map_sgt(const struct cohbuf_dma_map *map)
 {
 	return &map->sgt;
 }
 
-/**
- * cohbuf_dma_maps_sync() - sync every mapping of a buffer
- * @buf: the buffer
- * @for_cpu: for the CPU before it accesses the buffer, else for the devices
- *	after
- *
- * Each mapping is synced in the direction it was made with, as the DMA API
- * wants.
- */
+/* For the CPU before it accesses the buffer, or for the devices after. */
 void cohbuf_dma_maps_sync(struct cohbuf_buffer *buf, bool for_cpu)
 {
 	struct cohbuf_dma_map *map;

@@ -1,14 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The exporter side of the dma-buf contract.
- *
- * The DMA mappings themselves are made in dma_map.c.
- *
- * The core calls map, unmap, vmap and vunmap with the buffer's reservation
- * lock held on 6.2+ (vmap under dmabuf->lock on 6.1), and attach, detach,
- * begin/end_cpu_access, mmap and release without it. None of these
- * callbacks takes the reservation lock; they serialise on cohbuf_buffer.lock,
- * a leaf lock.
+ * The exporter side of the dma-buf contract. None of these callbacks takes
+ * the reservation lock, which the core holds around some of them: they
+ * serialise on cohbuf_buffer.lock, a leaf.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
@@ -18,31 +12,21 @@
 
 #include "cohbuf_internal.h"
 
-/**
- * struct cohbuf_attachment - one importing device's view of a buffer
- * @map: while mapped, the buffer's mapping for the device, shared with its
- *	other attachments
- * @export: while mapped, a copy of the mapping's table that the importer
- *	was given
- *
- * The importer gets a copy, not the mapped table itself: the table it is
- * given is its own until it unmaps, and the dma-buf core
- * (CONFIG_DMABUF_DEBUG) scrambles its page links meanwhile to catch
- * importers that use them. The CPU access callbacks must still walk the
- * pages of the mapped table to sync it.
- *
- * Both fields are protected by cohbuf_buffer.lock.
+/*
+ * One importing device's view of a buffer, under cohbuf_buffer.lock. The
+ * importer gets a copy of the shared mapping's table, not the table itself:
+ * with CONFIG_DMABUF_DEBUG the core scrambles the page links of the table it
+ * hands out, and the CPU access syncs walk the pages of the shared one.
  */
 struct cohbuf_attachment {
-	struct cohbuf_dma_map *map;
-	struct sg_table export;
+	struct cohbuf_dma_map *map; /* while mapped */
+	struct sg_table export; /* while mapped: the importer's copy */
 };
 
 /*
- * Refuse an importer that cannot address the buffer, rather than let the
- * DMA layer bounce every transfer through swiotlb, which would be a copy.
- * A device behind an IOMMU reaches any page. On x86 a DMA address without
- * an IOMMU is the physical address.
+ * Refuse an importer that cannot address the buffer rather than let swiotlb
+ * bounce, that is copy, every transfer. Without an IOMMU, a DMA address is
+ * the physical address on x86.
  */
 static int cohbuf_attach_check_reach(struct cohbuf_buffer *buf,
 				     struct device *dev)
@@ -57,12 +41,9 @@ static int cohbuf_attach_check_reach(struct cohbuf_buffer *buf,
 		phys_addr_t last = PFN_PHYS(chunk->pfn) + chunk->size - 1;
 
 		if (last > limit) {
-			/* A message longer than a line is not split. */
-			/* clang-format off */
 			dev_warn_ratelimited(&buf->cdev->pdev->dev,
 					     "%s: DMA mask %#llx cannot reach %pa, refusing to attach rather than bounce\n",
 					     dev_name(dev), limit, &last);
-			/* clang-format on */
 			return -ERANGE;
 		}
 	}
@@ -126,10 +107,6 @@ static void cohbuf_dmabuf_detach(struct dma_buf *dmabuf,
 	kfree(a);
 }
 
-/*
- * The importer's copy of a mapped table: the same pages, lengths and DMA
- * addresses in a table of its own.
- */
 static int cohbuf_sgt_copy(struct sg_table *dst, const struct sg_table *src)
 {
 	struct scatterlist *s, *d;
@@ -257,16 +234,7 @@ static const struct dma_buf_ops cohbuf_dmabuf_ops = {
 	.release = cohbuf_dmabuf_release,
 };
 
-/**
- * cohbuf_dmabuf_export() - wrap a buffer in a new dma-buf
- * @buf: a buffer from cohbuf_buffer_create()
- * @fd_flags: O_RDONLY or O_RDWR; the access mode of the dma-buf's file
- *
- * On success the dma-buf owns @buf: from then on it is freed only through
- * dma_buf_put() and the release callback. On failure @buf is untouched.
- *
- * Return: the dma-buf, or an ERR_PTR() from dma_buf_export().
- */
+/* On failure @buf is untouched; on success the dma-buf owns it. */
 struct dma_buf *cohbuf_dmabuf_export(struct cohbuf_buffer *buf, u32 fd_flags)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);

@@ -3,8 +3,7 @@
  * cohbuf: coherent DMA buffers exported as dma-buf file descriptors.
  *
  * A platform device with a 64-bit DMA mask allocates the memory; the misc
- * device /dev/cohbuf carries the ioctls. This file holds the devices, the
- * module parameters and the ioctl dispatch.
+ * device /dev/cohbuf carries the ioctls.
  */
 #include <linux/build_bug.h>
 #include <linux/dma-buf.h>
@@ -24,11 +23,6 @@
 
 unsigned long cohbuf_max_buffer_size = SZ_256M;
 module_param_named(max_buffer_size, cohbuf_max_buffer_size, ulong, 0644);
-/*
- * The descriptions are longer than a line, and user-visible strings are not
- * split: clang-format would break the line after the parenthesis instead.
- */
-/* clang-format off */
 MODULE_PARM_DESC(max_buffer_size,
 		 "Largest single buffer in bytes; larger requests fail with EFBIG (default 256 MiB)");
 
@@ -36,7 +30,6 @@ unsigned long cohbuf_max_total_size = SZ_1G;
 module_param_named(max_total_size, cohbuf_max_total_size, ulong, 0644);
 MODULE_PARM_DESC(max_total_size,
 		 "Cap on all live buffers together in bytes; beyond it allocation fails with ENOMEM (default 1 GiB)");
-/* clang-format on */
 
 /* The uapi layout is ABI: the same on 32- and 64-bit user space. */
 static_assert(sizeof(struct cohbuf_alloc) == 40);
@@ -63,7 +56,6 @@ static int cohbuf_alloc_check(const struct cohbuf_alloc *arg)
 	return 0;
 }
 
-/* Allocate and export; on failure nothing is left behind. */
 static struct dma_buf *cohbuf_export_new(struct cohbuf_device *cdev,
 					 const struct cohbuf_alloc *arg)
 {
@@ -84,10 +76,7 @@ static struct dma_buf *cohbuf_export_new(struct cohbuf_device *cdev,
 	return dmabuf;
 }
 
-/*
- * The fd is reserved first and installed last, after every step that can
- * fail, so user space never sees an fd for a failed call.
- */
+/* The fd is installed last, so that a failed call leaves none behind. */
 static long cohbuf_ioctl_alloc(struct cohbuf_device *cdev,
 			       struct cohbuf_alloc __user *uarg)
 {
@@ -196,5 +185,5 @@ module_exit(cohbuf_exit);
 MODULE_DESCRIPTION("Coherent DMA buffers exported as dma-buf file descriptors");
 MODULE_AUTHOR("The cohbuf developers");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(COHBUF_VERSION);
 COHBUF_IMPORT_NS_DMA_BUF();

@@ -3,29 +3,15 @@
  * The user mapping of a cohbuf buffer.
  *
  * The pages of a coherent allocation are not compound and their tail pages
- * have a zero refcount, so they must never be refcounted through
- * vm_insert_page() or a fault handler that sets vmf->page. They are mapped
- * by page frame number instead.
+ * have a zero refcount, so they are mapped by frame number, as special PTEs
+ * in a VM_MIXEDMAP VMA: nothing is refcounted and get_user_pages() refuses
+ * them, as with remap_pfn_range(), but /proc/PID/pagemap, which skips
+ * VM_PFNMAP VMAs, shows the frames.
  *
- * The VMA is VM_MIXEDMAP and holds special PTEs, the entries that
- * vmf_insert_mixed() installs on x86: no struct page is refcounted and
- * get_user_pages() refuses them, exactly as with remap_pfn_range(). Unlike
- * a VM_PFNMAP mapping, the page walker does not skip such a VMA, so
- * /proc/PID/pagemap reports the real frames and users can verify physical
- * identity across processes themselves.
- *
- * The whole range is populated at mmap() time, so reading a fresh mapping
- * costs no page faults. If the entries are zapped later (MADV_DONTNEED),
- * the first fault refills the whole chunk it hits, not one page.
- *
- * The entries go in a chunk at a time through apply_to_page_range(), which
- * walks (and allocates) the page tables once per page-table page and hands
- * each PTE slot to a callback under its page-table lock, as i915 does in
- * remap_io_sg(). One vmf_insert_mixed() per page walked the tables, took
- * the lock and looked up the PAT memory type for every page: mapping
- * 64 MiB took 11 ms (6.1) and 19 ms (6.12) under TCG, against 1.2 and
- * 1.3 ms now. The memory is ordinary RAM, write-back on x86, so
- * vm_page_prot is already the right protection.
+ * mmap() fills the whole range, so that a fresh mapping takes no faults,
+ * one chunk at a time through apply_to_page_range() as i915's remap_io_sg()
+ * does: the page tables are walked and locked once per page-table page, not
+ * once per page.
  */
 #include <linux/mm.h>
 #include <linux/pgtable.h>
@@ -38,20 +24,15 @@
 #error "cohbuf maps pages by frame number and needs special PTEs"
 #endif
 
-/**
- * struct cohbuf_fill - where apply_to_page_range() is in a chunk
- * @vma: the VMA being filled
- * @pfn: the page frame for the next PTE
- */
 struct cohbuf_fill {
 	struct vm_area_struct *vma;
-	unsigned long pfn;
+	unsigned long pfn; /* for the next PTE */
 };
 
 /*
- * Install one special PTE for the next frame, unless the slot is already
- * in use (a concurrent fault may have refilled it): the same entry, and
- * the same rule, as vmf_insert_mixed(). Called with the PTE lock held.
+ * Called with the PTE lock held. A slot in use was refilled by a concurrent
+ * fault: skip it, as vmf_insert_mixed() would. vm_page_prot is right for
+ * write-back RAM.
  */
 static int cohbuf_fill_pte(pte_t *pte, unsigned long addr, void *data)
 {
@@ -68,10 +49,7 @@ static int cohbuf_fill_pte(pte_t *pte, unsigned long addr, void *data)
 	return 0;
 }
 
-/*
- * Insert buffer pages [first, last) of @vma, which must lie inside it,
- * one chunk at a time. Returns 0 or -ENOMEM (page tables).
- */
+/* Insert buffer pages [first, last), inside @vma: 0 or -ENOMEM. */
 static int cohbuf_vm_insert(struct vm_area_struct *vma, pgoff_t first,
 			    pgoff_t last)
 {
@@ -117,7 +95,7 @@ static void cohbuf_vm_close(struct vm_area_struct *vma)
 	atomic_dec(&buf->nr_mappings);
 }
 
-/* Refill the part of the faulting chunk that this VMA covers. */
+/* After a zap (MADV_DONTNEED): refill this VMA's part of the whole chunk. */
 static vm_fault_t cohbuf_vm_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -141,18 +119,10 @@ static const struct vm_operations_struct cohbuf_vm_ops = {
 	.fault = cohbuf_vm_fault,
 };
 
-/**
- * cohbuf_mmap() - map a buffer into user space
- * @buf: the buffer
- * @vma: the new VMA; the dma-buf core has checked that vm_pgoff and the
- *	 length lie inside the buffer
- *
- * Only shared mappings are allowed: a private copy-on-write mapping of
- * device memory makes no sense. VM_DONTEXPAND makes mremap() growth fail
- * instead of exposing pages beyond the buffer.
- *
- * Return: 0, -EINVAL for a private mapping, -ENOMEM if page tables cannot
- * be allocated.
+/*
+ * The dma-buf core has checked that @vma lies inside the buffer. A private
+ * copy-on-write mapping of device memory makes no sense; VM_DONTEXPAND makes
+ * mremap() growth fail rather than expose pages beyond the buffer.
  */
 int cohbuf_mmap(struct cohbuf_buffer *buf, struct vm_area_struct *vma)
 {

@@ -33,7 +33,6 @@
  */
 #define COHBUF_IMP_CPU_DIR DMA_BIDIRECTIONAL
 
-/* What can be checked before looking the handle up. */
 static int cohbuf_imp_check_access(const struct cohbuf_imp_access *arg)
 {
 	if (arg->pad)
@@ -138,7 +137,6 @@ static int cohbuf_imp_do_crc32(struct cohbuf_imp_attachment *a,
 	return ret ?: end;
 }
 
-/* FILL (@fill) or CRC32 on the handle and range that user space passed. */
 static long cohbuf_imp_ioctl_access(struct cohbuf_imp_file *file,
 				    struct cohbuf_imp_access __user *uarg,
 				    bool fill)

@@ -1,16 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Importing a dma-buf the way a device driver does, tearing it down in
- * reverse, and the handle table of each open file.
- *
- *   dma_buf_get -> dma_buf_attach -> dma_buf_map_attachment_unlocked
- *
- * as a device driver does. The kernel mapping (vmap) that CPU access needs
- * is made at the first FILL or CRC32 (cohbuf_imp_vmap()), not here, so
- * that ATTACH costs what a driver's import costs.
- *
- * The attachment never looks at the pages of the exporter's sg_table
- * (a debug kernel mangles them): only at its DMA addresses and lengths.
+ * Importing a dma-buf as a device driver does, tearing it down in reverse,
+ * and the handle table of each open file. The kernel mapping that CPU
+ * access needs is made at the first FILL or CRC32, so that ATTACH costs
+ * what a driver's import costs.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-direction.h>
@@ -73,16 +66,7 @@ free_attachment:
 	return ERR_PTR(ret);
 }
 
-/**
- * cohbuf_imp_vmap() - the kernel mapping of an attached buffer
- * @file: the file state; the caller holds its lock
- * @a: an attachment of @file
- *
- * Maps the whole buffer at the first call and keeps the mapping until the
- * attachment is torn down.
- *
- * Return: 0, or the exporter's error from vmap.
- */
+/* Kept until the attachment is torn down. */
 int cohbuf_imp_vmap(struct cohbuf_imp_file *file,
 		    struct cohbuf_imp_attachment *a)
 {
@@ -111,12 +95,6 @@ static void cohbuf_imp_teardown(struct cohbuf_imp_device *idev,
 	atomic_dec(&idev->nr_attachments);
 }
 
-/**
- * cohbuf_imp_file_create() - state of a new open file
- * @idev: the device
- *
- * Return: the file state, or NULL when out of memory.
- */
 struct cohbuf_imp_file *cohbuf_imp_file_create(struct cohbuf_imp_device *idev)
 {
 	struct cohbuf_imp_file *file;
@@ -130,10 +108,7 @@ struct cohbuf_imp_file *cohbuf_imp_file_create(struct cohbuf_imp_device *idev)
 	return file;
 }
 
-/**
- * cohbuf_imp_file_destroy() - detach everything the file attached, free it
- * @file: the file state; its file is being released, so no ioctl runs
- */
+/* The file is being released: no ioctl runs. */
 void cohbuf_imp_file_destroy(struct cohbuf_imp_file *file)
 {
 	struct cohbuf_imp_attachment *a;
@@ -146,14 +121,7 @@ void cohbuf_imp_file_destroy(struct cohbuf_imp_file *file)
 	kfree(file);
 }
 
-/**
- * cohbuf_imp_lookup() - the attachment behind a handle
- * @file: the file state; the caller holds its lock, and may use the
- *	attachment until it drops it
- * @handle: from COHBUF_IMP_IOCTL_ATTACH on this file
- *
- * Return: the attachment, or NULL if @handle is not attached.
- */
+/* The attachment stays valid until the caller drops the file's lock. */
 struct cohbuf_imp_attachment *cohbuf_imp_lookup(struct cohbuf_imp_file *file,
 						u32 handle)
 {
@@ -162,9 +130,8 @@ struct cohbuf_imp_attachment *cohbuf_imp_lookup(struct cohbuf_imp_file *file,
 }
 
 /*
- * Publish @a under a new handle and report it. The copy to user space is
- * done before the lock is dropped, so if it fails no other thread has seen
- * the handle and the attachment can be taken back.
+ * The copy to user space is done under the lock: if it fails, no other
+ * thread has seen the handle and the attachment can be taken back.
  */
 static int cohbuf_imp_publish(struct cohbuf_imp_file *file,
 			      struct cohbuf_imp_attachment *a,

@@ -1,13 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * cohbuf_importer internals: the device, the open files and their
- * attachments.
+ * cohbuf_importer internals.
  *
- * Locking: cohbuf_imp_file.lock is the only importer lock. It is held
- * while calling into the dma-buf core (CPU access, which takes the
- * exporter's locks), never the other way round: neither the core nor an
- * exporter calls back into the importer. The module parameter
- * max_seg_size is applied under kernel_param_lock(THIS_MODULE).
+ * Locking: cohbuf_imp_file.lock, the only importer lock, is held while
+ * calling into the dma-buf core, never the other way round: neither the
+ * core nor an exporter calls back into the importer.
  */
 #ifndef COHBUF_IMPORTER_H
 #define COHBUF_IMPORTER_H
@@ -30,59 +27,42 @@ struct dma_buf_attachment;
 struct platform_device;
 struct sg_table;
 
-/**
- * struct cohbuf_imp_device - the one importer instance
- * @pdev: the importing device: its DMA mask and dma_parms (max segment
- *	size) are what exporters map the buffers for. Set and cleared under
- *	kernel_param_lock(THIS_MODULE), which the max_seg_size parameter
- *	takes to reach it; constant while /dev/cohbuf_importer exists
- * @misc: /dev/cohbuf_importer
- * @debugfs: /sys/kernel/debug/cohbuf_importer
- * @nr_attachments: live attachments on all open files; atomic, no lock
- */
 struct cohbuf_imp_device {
+	/*
+	 * The importing device: exporters map buffers for its DMA mask and
+	 * max segment size. Set and cleared under
+	 * kernel_param_lock(THIS_MODULE), for the max_seg_size parameter.
+	 */
 	struct platform_device *pdev;
-	struct miscdevice misc;
+	struct miscdevice misc; /* /dev/cohbuf_importer */
 	struct dentry *debugfs;
-	atomic_t nr_attachments;
+	atomic_t nr_attachments; /* on all open files */
 };
 
-/**
- * struct cohbuf_imp_file - one open /dev/cohbuf_importer
- * @idev: the device
- * @lock: protects @handles, and keeps every attachment in it alive: an
- *	attachment is used only under @lock, and freed only after it has
- *	been erased from @handles under @lock
- * @handles: handle -> struct cohbuf_imp_attachment, allocated from 1
- */
+/* One open /dev/cohbuf_importer. */
 struct cohbuf_imp_file {
 	struct cohbuf_imp_device *idev;
-	struct mutex lock; /* protects handles */
-	struct xarray handles;
+	/*
+	 * Protects handles, and keeps every attachment in it alive: an
+	 * attachment is used only under the lock, and freed only after it has
+	 * been erased from handles under the lock.
+	 */
+	struct mutex lock;
+	struct xarray handles; /* from 1: struct cohbuf_imp_attachment */
 };
 
-/**
- * struct cohbuf_imp_attachment - one imported dma-buf
- * @dmabuf: the reference from dma_buf_get(), dropped at teardown
- * @attach: the importing device's attachment
- * @sgt: the DMA mapping of @attach (DMA_BIDIRECTIONAL); only its DMA
- *	addresses and lengths are read, never its pages
- * @map: the kernel mapping of the whole buffer, valid when @vmapped
- * @nents: DMA segments in @sgt
- * @writable: the dma-buf's file is writable (not exported read-only)
- * @vmapped: @map is set; from the first CPU access (cohbuf_imp_vmap()) on
- *
- * @map and @vmapped are set under the owning file's lock, at the first
- * FILL or CRC32. Every other field is set before the attachment gets a
- * handle, and is constant afterwards.
+/*
+ * One imported dma-buf. map and vmapped are set under the file's lock, at
+ * the first FILL or CRC32; the other fields before the attachment gets a
+ * handle, and are constant afterwards.
  */
 struct cohbuf_imp_attachment {
 	struct dma_buf *dmabuf;
 	struct dma_buf_attachment *attach;
-	struct sg_table *sgt;
-	struct iosys_map map;
+	struct sg_table *sgt; /* DMA side only: DMABUF_DEBUG scrambles pages */
+	struct iosys_map map; /* the whole buffer, once vmapped */
 	unsigned int nents;
-	bool writable;
+	bool writable; /* not exported read-only */
 	bool vmapped;
 };
 

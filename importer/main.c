@@ -1,13 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cohbuf_importer: imports any dma-buf like a device driver, so that tests
- * can check what a device sees.
- *
- * A platform device is the importing device: it has a DMA mask and
- * dma_parms, which the module parameters set to emulate a real device's
- * constraints. The misc device /dev/cohbuf_importer carries the ioctls;
- * each open file has its own handles. This file holds the devices, the
- * module parameters and the ioctl dispatch.
+ * can check what a device sees. A platform device, whose DMA mask and
+ * dma_parms the module parameters set, is the importing device; the misc
+ * device /dev/cohbuf_importer carries the ioctls.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -35,21 +31,14 @@ static_assert(sizeof(struct cohbuf_imp_dma_addr) == 24);
 
 static unsigned int cohbuf_imp_dma_bits = 64;
 module_param_named(dma_bits, cohbuf_imp_dma_bits, uint, 0444);
-/* A description longer than a line: see the exporter's main.c. */
-/* clang-format off */
 MODULE_PARM_DESC(dma_bits,
 		 "Width of the importing device's DMA mask in bits, 1 to 64 (default 64)");
-/* clang-format on */
 
 static unsigned int cohbuf_imp_max_seg_size = SZ_4M;
 
 static struct cohbuf_imp_device cohbuf_imp_dev;
 
-/*
- * Runs under kernel_param_lock(THIS_MODULE), at load and on every sysfs
- * write. Once the device exists, the new size applies to it at once, and
- * so to every later attach.
- */
+/* Under kernel_param_lock(THIS_MODULE), at load and on every sysfs write. */
 static int cohbuf_imp_max_seg_size_set(const char *val,
 				       const struct kernel_param *kp)
 {
@@ -78,11 +67,8 @@ static const struct kernel_param_ops cohbuf_imp_max_seg_size_ops = {
 
 module_param_cb(max_seg_size, &cohbuf_imp_max_seg_size_ops,
 		&cohbuf_imp_max_seg_size, 0644);
-/* A description longer than a line: see the exporter's main.c. */
-/* clang-format off */
 MODULE_PARM_DESC(max_seg_size,
 		 "Longest DMA segment the importing device accepts, in bytes, at least a page; writable at run time, applies to later attaches (default 4 MiB)");
-/* clang-format on */
 
 static int cohbuf_imp_open(struct inode *inode, struct file *filp)
 {
@@ -95,7 +81,6 @@ static int cohbuf_imp_open(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-/* Closing the file detaches everything it attached. */
 static int cohbuf_imp_release(struct inode *inode, struct file *filp)
 {
 	cohbuf_imp_file_destroy(filp->private_data);
@@ -224,5 +209,5 @@ module_exit(cohbuf_imp_exit);
 MODULE_DESCRIPTION("Test dma-buf importer: CPU access and DMA addresses");
 MODULE_AUTHOR("The cohbuf developers");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(COHBUF_VERSION);
 COHBUF_IMPORT_NS_DMA_BUF();

@@ -1,20 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cohbuf-bench: cohbuf against every other way to share memory, side by
- * side, in one run.
- *
- * It writes a CSV to stdout: a "# env:" line recording where it ran, the
- * column header, then one row per measurement:
- *
- *   metric,mechanism,kernel,size,rep,value,unit
- *
- * Progress goes to stderr. `make bench` runs it under scripts/vm-run on
- * each kernel and turns the CSVs into a table of ratios and a plot.
- * Every metric warms each path up first, interleaves the mechanisms, and
- * repeats; the report takes medians. Absolute numbers under an emulator
- * mean little: compare mechanisms within one run.
+ * side, in one run: a CSV on stdout, progress on stderr. Every metric warms
+ * each path up, interleaves the mechanisms and repeats; the report takes
+ * medians. Under an emulator only the ratios within one run mean anything.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,8 +47,6 @@ static const size_t sizes_quick[] = { 4 * KIB, 1 * MIB, 3840 * 2160 * 4, 64 * MI
 static const size_t frames_all[] = {
 	1920 * 1080 * 3 / 2, 1920 * 1080 * 4, 3840 * 2160 * 3 / 2, 3840 * 2160 * 4,
 };
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static double start_us;
 
@@ -228,81 +218,168 @@ static void kernel_line(void)
 		snprintf(bench.kernel, sizeof(bench.kernel), "?");
 }
 
+/* The metrics, in the order they run: -m picks some of them. */
+static const struct metric {
+	const char *name;
+	void (*run)(const size_t *sizes, unsigned int n);
+	bool frames;		/* at the hand-off frame sizes */
+} metrics[] = {
+	{ .name = "alloc", .run = metric_alloc },
+	{ .name = "map", .run = metric_map_read },
+	{ .name = "bw", .run = metric_bandwidth },
+	{ .name = "handoff", .run = metric_handoff, .frames = true },
+	{ .name = "import", .run = metric_import },
+	{ .name = "overhead", .run = metric_overhead },
+};
+
+static const struct metric *metric_find(const char *name, size_t len)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(metrics); i++)
+		if (strlen(metrics[i].name) == len &&
+		    !strncmp(metrics[i].name, name, len))
+			return &metrics[i];
+	return NULL;
+}
+
+/* -m: the metrics picked; none picked means all. */
+static bool picked[ARRAY_SIZE(metrics)], any_picked;
+
+static bool set_metrics(const char *arg)
+{
+	for (const char *p = arg;; p++) {
+		size_t len = strcspn(p, ",");
+		const struct metric *m = metric_find(p, len);
+
+		if (!m)
+			return false;
+		picked[m - metrics] = any_picked = true;
+		p += len;
+		if (!*p)
+			return true;
+	}
+}
+
+static bool set_count(const char *arg, unsigned int *v)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = strtoul(arg, &end, 0);
+	if (errno || end == arg || *end || *arg == '-' || !n || n > UINT_MAX)
+		return false;
+	*v = n;
+	return true;
+}
+
+static bool set_reps(const char *arg)
+{
+	return set_count(arg, &bench.reps);
+}
+
+static bool set_frames(const char *arg)
+{
+	return set_count(arg, &bench.frames);
+}
+
+static bool set_quick(const char *arg)
+{
+	(void)arg;
+	bench.quick = true;
+	bench.reps = 3;
+	bench.frames = 8;
+	return true;
+}
+
+/* The options but -h: getopt's string and the usage come from here. */
+static const struct option_def {
+	char name;
+	const char *arg;	/* the argument, or NULL for a flag */
+	bool (*set)(const char *arg);	/* false: a bad argument */
+	const char *help;
+	const unsigned int *def;	/* the default, if there is one */
+} options[] = {
+	{ .name = 'm', .arg = "LIST", .set = set_metrics,
+	  .help = "comma-separated metrics (default all)" },
+	{ .name = 'r', .arg = "REPS", .set = set_reps, .def = &bench.reps,
+	  .help = "timed repetitions per point, after a warm-up" },
+	{ .name = 'f', .arg = "FRAMES", .set = set_frames, .def = &bench.frames,
+	  .help = "timed frames per hand-off point" },
+	{ .name = 'q', .set = set_quick, .help = "quick: four sizes, three repetitions" },
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: cohbuf-bench [-q] [-r REPS] [-f FRAMES] [-m METRIC[,METRIC...]]\n"
-		"\n"
-		"Measures cohbuf against anonymous memory, a pipe, a unix socket, memfd,\n"
-		"vgem, udmabuf and the dma-heap system heap, and writes a CSV to stdout:\n"
-		"metric,mechanism,kernel,size,rep,value,unit. Run it as root with cohbuf\n"
-		"and cohbuf_importer loaded (scripts/vm-run does that); `make bench` runs\n"
-		"it on each kernel and writes the report.\n"
-		"\n"
-		"  -m LIST    metrics: alloc, map, bw, handoff, import, overhead (default all)\n"
-		"  -r REPS    timed repetitions per point, after a warm-up (default %u)\n"
-		"  -f FRAMES  timed frames per hand-off point (default %u)\n"
-		"  -q         quick: four sizes, three repetitions\n"
-		"  -h         this help\n",
-		bench.reps, bench.frames);
-}
+	fputs("Usage: cohbuf-bench", f);
+	for (unsigned int i = 0; i < ARRAY_SIZE(options); i++)
+		fprintf(f, options[i].arg ? " [-%c %s]" : " [-%c]", options[i].name,
+			options[i].arg);
+	fputs("\n\n"
+	      "Measures cohbuf against anonymous memory, a pipe, a unix socket, memfd,\n"
+	      "vgem, udmabuf and the dma-heap system heap, and writes a CSV to stdout:\n"
+	      "metric,mechanism,kernel,size,rep,value,unit. Run it as root with cohbuf\n"
+	      "and cohbuf_importer loaded (scripts/vm-run does that); `make bench` runs\n"
+	      "it on each kernel and writes the report.\n\n", f);
+	for (unsigned int i = 0; i < ARRAY_SIZE(options); i++) {
+		const struct option_def *o = &options[i];
 
-static bool wants(const char *list, const char *metric)
-{
-	size_t n = strlen(metric);
-	const char *p = list;
-
-	if (!list)
-		return true;
-	while ((p = strstr(p, metric))) {
-		if ((p == list || p[-1] == ',') && (p[n] == ',' || !p[n]))
-			return true;
-		p += n;
+		fprintf(f, "  -%c %-8s %s", o->name, o->arg ? o->arg : "", o->help);
+		if (o->def)
+			fprintf(f, " (default %u)", *o->def);
+		fputc('\n', f);
 	}
-	return false;
+	fputs("  -h          this help\n\nMetrics:", f);
+	for (unsigned int i = 0; i < ARRAY_SIZE(metrics); i++)
+		fprintf(f, "%s %s", i ? "," : "", metrics[i].name);
+	fputc('\n', f);
 }
 
-int main(int argc, char **argv)
+/* 0 when the options are good, else the exit status. */
+static int parse_options(int argc, char **argv)
 {
-	const size_t *sizes = sizes_all;
-	unsigned int nsizes = ARRAY_SIZE(sizes_all);
-	const char *metrics = NULL;
+	char optstring[2 * ARRAY_SIZE(options) + 2], *p = optstring;
 	int opt;
 
-	start_us = now_us();
+	for (unsigned int i = 0; i < ARRAY_SIZE(options); i++) {
+		*p++ = options[i].name;
+		if (options[i].arg)
+			*p++ = ':';
+	}
+	strcpy(p, "h");
+	while ((opt = getopt(argc, argv, optstring)) != -1) {
+		const struct option_def *o = NULL;
 
-	while ((opt = getopt(argc, argv, "qr:f:m:h")) != -1) {
-		switch (opt) {
-		case 'q':
-			bench.quick = true;
-			bench.reps = 3;
-			bench.frames = 8;
-			break;
-		case 'r':
-			bench.reps = strtoul(optarg, NULL, 0);
-			break;
-		case 'f':
-			bench.frames = strtoul(optarg, NULL, 0);
-			break;
-		case 'm':
-			metrics = optarg;
-			break;
-		case 'h':
+		if (opt == 'h') {
 			usage(stdout);
-			return 0;
-		default:
+			exit(0);
+		}
+		for (unsigned int i = 0; i < ARRAY_SIZE(options); i++)
+			if (options[i].name == opt)
+				o = &options[i];
+		if (!o || !o->set(optarg)) {
 			usage(stderr);
 			return 2;
 		}
 	}
-	if (optind != argc || !bench.reps || !bench.frames) {
+	if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (bench.quick) {
-		sizes = sizes_quick;
-		nsizes = ARRAY_SIZE(sizes_quick);
-	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const size_t *sizes;
+	unsigned int nsizes;
+	int ret;
+
+	start_us = now_us();
+	ret = parse_options(argc, argv);
+	if (ret)
+		return ret;
+	sizes = bench.quick ? sizes_quick : sizes_all;
+	nsizes = bench.quick ? ARRAY_SIZE(sizes_quick) : ARRAY_SIZE(sizes_all);
 
 	/* Line-buffered even into a pipe: a crash keeps what was measured. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -315,18 +392,16 @@ int main(int argc, char **argv)
 		       mechs[m].available ? "" : mechs[m].why);
 	printf("metric,mechanism,kernel,size,rep,value,unit\n");
 
-	if (wants(metrics, "alloc"))
-		metric_alloc(sizes, nsizes);
-	if (wants(metrics, "map"))
-		metric_map_read(sizes, nsizes);
-	if (wants(metrics, "bw"))
-		metric_bandwidth(sizes, nsizes);
-	if (wants(metrics, "handoff"))
-		metric_handoff(frames_all, bench.quick ? 2 : ARRAY_SIZE(frames_all));
-	if (wants(metrics, "import"))
-		metric_import(sizes, nsizes);
-	if (wants(metrics, "overhead"))
-		metric_overhead(sizes, nsizes);
+	for (unsigned int i = 0; i < ARRAY_SIZE(metrics); i++) {
+		const struct metric *m = &metrics[i];
+
+		if (any_picked && !picked[i])
+			continue;
+		if (m->frames)
+			m->run(frames_all, bench.quick ? 2 : ARRAY_SIZE(frames_all));
+		else
+			m->run(sizes, nsizes);
+	}
 
 	progress("done");
 	return 0;

@@ -34,10 +34,12 @@ struct buf {
 	int memfd;		/* udmabuf: the memfd behind it, else -1 */
 	uint32_t handle;	/* vgem: the GEM handle, else 0 */
 	void *anon;		/* anonymous memory: the memory itself */
+	bool aligned;		/* anonymous memory: at a 2 MiB boundary */
 };
 
 struct mech {
 	const char *name;
+	int (*alloc)(struct buf *b);	/* NULL for the copy mechanisms */
 	bool copy;		/* sends the bytes instead of an fd */
 	bool dmabuf;		/* its fd is a dma-buf (DMA_BUF_IOCTL_SYNC) */
 	bool available;		/* the device exists on this kernel */
@@ -61,6 +63,8 @@ struct bench {
 
 extern struct bench bench;
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* bench.c: output and helpers */
 void csv_row(const char *metric, enum mech_id mech, size_t size, int rep,
 	     double value, const char *unit);
@@ -82,6 +86,11 @@ enum mech_id rotate(const enum mech_id *list, unsigned int n,
 
 /* mech.c: mechanisms with buffers */
 void mech_open_all(void);
+/* The available mechanisms among @want, into @list; returns how many. */
+unsigned int mech_list(const enum mech_id *want, unsigned int n,
+		       enum mech_id *list);
+/* "# MECH: allocating SIZE bytes failed: ..." in the CSV. */
+void alloc_failed(enum mech_id mech, size_t size, int err);
 /*
  * mmap() at a 2 MiB boundary plus @skew bytes. Every buffer is mapped the
  * same way: under TCG, whose software TLB is direct-mapped, a copy runs at
@@ -89,6 +98,11 @@ void mech_open_all(void);
  * the addresses must not differ from one mechanism to the next.
  */
 void *map_aligned(size_t len, size_t skew, int prot, int flags, int fd);
+/*
+ * Allocate and export; on failure nothing is left and a negative errno is
+ * returned. @aligned: anonymous memory goes at a 2 MiB boundary, as
+ * buf_map() puts the others when asked to.
+ */
 int buf_alloc(enum mech_id mech, size_t size, bool aligned, struct buf *b);
 void buf_free(struct buf *b);
 /*
@@ -100,6 +114,7 @@ void *buf_map(const struct buf *b, bool aligned);
 void buf_unmap(const struct buf *b, void *p);
 /* DMA_BUF_IOCTL_SYNC around CPU access, for dma-bufs; no-op otherwise. */
 void buf_sync(const struct buf *b, bool start, bool write);
+/* The same on a dma-buf fd, through libcohbuf; dies on failure. */
 void dmabuf_sync(int fd, bool start, bool write);
 /* Bytes the mechanism holds for the buffer, from its own accounting. */
 long long buf_held_bytes(const struct buf *b);

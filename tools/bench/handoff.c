@@ -2,34 +2,22 @@
 /*
  * Hand-off: a producer has a filled frame; a consumer, another process,
  * has it mapped and has read every byte. Zero-copy mechanisms pass an fd
- * over a unix socket (SCM_RIGHTS); the pipe and the unix socket send the
- * bytes, which the consumer then reads from its own memory, just as a
- * zero-copy consumer reads the shared buffer.
+ * over a unix socket; the pipe and the unix socket send the bytes, which
+ * the consumer then reads from its own memory. Each frame is timed at the
+ * producer, from the start of the hand-off to the consumer's
+ * acknowledgement, in two ways:
  *
- * Two ways, each timed per frame at the producer, from the start of the
- * hand-off to the consumer's acknowledgement:
+ *   pool   three buffers, filled once, reused in turn; the fd of each is
+ *          sent with its first frame only. A copy consumer receives into
+ *          one reused buffer.
+ *   fresh  a new buffer per frame: allocated, mapped and filled by the
+ *          producer, mapped, read and unmapped by the consumer, then freed,
+ *          all inside the timed frame; copies use new anonymous memory.
  *
- *   pool   three buffers, filled once, reused in turn. The fd of each is
- *          sent with its first frame only; later frames send an index.
- *          A copy consumer receives into one reused buffer.
- *   fresh  a new buffer per frame: the producer allocates it, maps it and
- *          fills it, the consumer maps it, reads it and unmaps it, then
- *          the producer frees it, all inside the timed frame. A copy
- *          producer fills new anonymous memory and sends it; the consumer
- *          receives into new anonymous memory.
- *
- * Dma-buf consumers bracket their read with DMA_BUF_IOCTL_SYNC, as the
- * dma-buf contract asks. Both sides block in the kernel as ordinary
- * programs do, and the scheduler places them.
- *
- * The pipe and the socket get buffers that hold a whole frame (the pipe
- * through F_SETPIPE_SZ, after raising fs.pipe-max-size for the run; the
- * socket through SO_SNDBUFFORCE and SO_RCVBUFFORCE). With default buffers
- * each side sleeps and is woken once per buffer full, and under TCG a
- * cross-vCPU wakeup costs from 0.1 ms to several ms on a busy host: the
- * copies would measure the scheduler, not the copying. Latencies go to the CSV (handoff_pool,
- * handoff_fresh, one row per frame); the report derives frames/s and the
- * p50/p99 latency.
+ * The pipe and the socket get buffers that hold a whole frame: with the
+ * default ones each side sleeps and is woken once per buffer full, and a
+ * cross-vCPU wakeup under TCG costs 0.1 ms to several ms on a busy host,
+ * so the copies would measure the scheduler.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,11 +26,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "libcohbuf.h"
 
 #define POOL		3
 #define BATCHES		6
@@ -65,50 +53,24 @@ struct link {
 
 static volatile uint64_t sink;
 
+/* One message, with @fd if it is not -1. */
 static void send_msg(int sock, const struct msg *m, int fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control = { 0 };
-	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
-	struct msghdr hdr = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int ret = cohbuf_send_fds(sock, &fd, fd >= 0, m, sizeof(*m));
 
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		hdr.msg_control = control.buf;
-		hdr.msg_controllen = sizeof(control.buf);
-		c = CMSG_FIRSTHDR(&hdr);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	if (sendmsg(sock, &hdr, MSG_NOSIGNAL) != sizeof(*m))
-		die("handoff: sendmsg: %s", strerror(errno));
+	if (ret)
+		die("handoff: send: %s", strerror(-ret));
 }
 
-/* Receive one message and the fd that may come with it (else -1). */
+/* One message, and the fd that may come with it (else -1). */
 static void recv_msg(int sock, struct msg *m, int *fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control = { 0 };
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-	struct msghdr hdr = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *c;
+	int n = cohbuf_recv_fds(sock, fd, 1, m, sizeof(*m));
 
-	if (recvmsg(sock, &hdr, MSG_CMSG_CLOEXEC) != sizeof(*m))
-		die("handoff: recvmsg: %s", strerror(errno));
-	c = CMSG_FIRSTHDR(&hdr);
-	*fd = -1;
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-		memcpy(fd, CMSG_DATA(c), sizeof(int));
+	if (n < 0)
+		die("handoff: receive: %s", strerror(-n));
+	if (!n)
+		*fd = -1;
 }
 
 static void write_all(int fd, const void *p, size_t len)
@@ -359,8 +321,7 @@ static double frame_fresh(struct link *l, enum mech_id mech, size_t size)
 
 	ret = buf_alloc(mech, size, false, &b);
 	if (ret) {
-		printf("# %s: allocating %zu bytes failed: %s\n", mechs[mech].name,
-		       size, strerror(-ret));
+		alloc_failed(mech, size, ret);
 		return -1;
 	}
 	p = buf_map(&b, false);
@@ -400,8 +361,7 @@ static void handoff_run(enum mech_id mech, bool fresh, size_t size,
 			void *p;
 
 			if (ret) {
-				printf("# %s: allocating %zu bytes failed: %s\n",
-				       mechs[mech].name, size, strerror(-ret));
+				alloc_failed(mech, size, ret);
 				goto out;
 			}
 			p = buf_map(&pool[npool], false);
@@ -452,11 +412,7 @@ void metric_handoff(const size_t *sizes, unsigned int n)
 	};
 	unsigned int per_batch = (bench.frames + BATCHES - 1) / BATCHES;
 	enum mech_id list[MECH_NR];
-	unsigned int nl = 0;
-
-	for (unsigned int i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		if (mechs[want[i]].available)
-			list[nl++] = want[i];
+	unsigned int nl = mech_list(want, ARRAY_SIZE(want), list);
 
 	for (unsigned int s = 0; s < n; s++) {
 		for (int fresh = 0; fresh <= 1; fresh++) {

@@ -14,57 +14,89 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include <xf86drm.h>
 
 #include "bench.h"
-#include "cohbuf_importer.h"
+#include "libcohbuf.h"
 
-struct import_task {
-	enum mech_id mech;	/* whose buffer */
-	bool prime;		/* vgem PRIME, else cohbuf_importer */
+/* An importing driver: what it does, and the metrics that time it. */
+struct importer {
+	const char *attach_what, *detach_what;
+	const char *attach_metric, *detach_metric;
+	bool nents;		/* reports the DMA segments it got */
+	int (*attach)(int fd, uint32_t *handle, uint32_t *nents);
+	int (*detach)(uint32_t handle);
 };
 
+static int importer_attach(int fd, uint32_t *handle, uint32_t *nents)
+{
+	struct cohbuf_imp_attach arg;
+	int ret = cohbuf_importer_attach(bench.importer_dev, fd, &arg);
+
+	*handle = arg.handle;
+	*nents = arg.nents;
+	return ret;
+}
+
+static int importer_detach(uint32_t handle)
+{
+	return cohbuf_importer_detach(bench.importer_dev, handle);
+}
+
+static int prime_import(int fd, uint32_t *handle, uint32_t *nents)
+{
+	*nents = 0;
+	return drmPrimeFDToHandle(bench.vgem_dev, fd, handle) ? -errno : 0;
+}
+
+static int prime_close(uint32_t handle)
+{
+	struct drm_gem_close req = { .handle = handle };
+
+	return drmIoctl(bench.vgem_dev, DRM_IOCTL_GEM_CLOSE, &req) ? -errno : 0;
+}
+
+static const struct importer cohbuf_importer = {
+	"cohbuf_importer ATTACH", "cohbuf_importer DETACH",
+	"import_attach", "import_detach", true, importer_attach, importer_detach,
+};
+
+static const struct importer vgem_prime = {
+	"vgem PRIME import", "vgem GEM_CLOSE",
+	"prime_import", "prime_close", false, prime_import, prime_close,
+};
+
+struct import_task {
+	enum mech_id mech;		/* whose buffer */
+	const struct importer *imp;
+};
+
+/* Import and release @b once; @rep < 0 is the untimed warm-up. */
 static void import_one(const struct import_task *t, const struct buf *b,
 		       size_t size, int rep)
 {
+	const struct importer *imp = t->imp;
+	uint32_t handle, nents;
 	double t0, t1, t2;
+	int ret;
 
-	if (t->prime) {
-		struct drm_gem_close req = { 0 };
-
-		t0 = now_us();
-		if (drmPrimeFDToHandle(bench.vgem_dev, b->fd, &req.handle))
-			die("vgem PRIME import of %s: %s", mechs[t->mech].name,
-			    strerror(errno));
-		t1 = now_us();
-		if (drmIoctl(bench.vgem_dev, DRM_IOCTL_GEM_CLOSE, &req))
-			die("vgem GEM_CLOSE: %s", strerror(errno));
-		t2 = now_us();
-		if (rep < 0)
-			return;
-		csv_row("prime_import", t->mech, size, rep, t1 - t0, "us");
-		csv_row("prime_close", t->mech, size, rep, t2 - t1, "us");
-	} else {
-		struct cohbuf_imp_attach att = { .fd = b->fd };
-		struct cohbuf_imp_detach det = { 0 };
-
-		t0 = now_us();
-		if (ioctl(bench.importer_dev, COHBUF_IMP_IOCTL_ATTACH, &att))
-			die("cohbuf_importer ATTACH of %s: %s", mechs[t->mech].name,
-			    strerror(errno));
-		t1 = now_us();
-		det.handle = att.handle;
-		if (ioctl(bench.importer_dev, COHBUF_IMP_IOCTL_DETACH, &det))
-			die("cohbuf_importer DETACH: %s", strerror(errno));
-		t2 = now_us();
-		if (rep < 0)
-			return;
-		csv_row("import_attach", t->mech, size, rep, t1 - t0, "us");
-		csv_row("import_detach", t->mech, size, rep, t2 - t1, "us");
-		csv_row("import_nents", t->mech, size, rep, att.nents, "entries");
-	}
+	t0 = now_us();
+	ret = imp->attach(b->fd, &handle, &nents);
+	if (ret)
+		die("%s of %s: %s", imp->attach_what, mechs[t->mech].name,
+		    strerror(-ret));
+	t1 = now_us();
+	ret = imp->detach(handle);
+	if (ret)
+		die("%s: %s", imp->detach_what, strerror(-ret));
+	t2 = now_us();
+	if (rep < 0)
+		return;
+	csv_row(imp->attach_metric, t->mech, size, rep, t1 - t0, "us");
+	csv_row(imp->detach_metric, t->mech, size, rep, t2 - t1, "us");
+	if (imp->nents)
+		csv_row("import_nents", t->mech, size, rep, nents, "entries");
 }
 
 void metric_import(const size_t *sizes, unsigned int n)
@@ -72,6 +104,8 @@ void metric_import(const size_t *sizes, unsigned int n)
 	static const enum mech_id exporters[] = {
 		MECH_COHBUF, MECH_VGEM, MECH_UDMABUF, MECH_HEAP,
 	};
+	enum mech_id list[MECH_NR];
+	unsigned int nl = mech_list(exporters, ARRAY_SIZE(exporters), list);
 	struct import_task tasks[2 * MECH_NR];
 	struct buf bufs[MECH_NR];
 	unsigned int nt = 0;
@@ -80,15 +114,11 @@ void metric_import(const size_t *sizes, unsigned int n)
 		printf("# import: /dev/cohbuf_importer is not there: skipped\n");
 		return;
 	}
-	for (unsigned int i = 0; i < sizeof(exporters) / sizeof(exporters[0]); i++) {
-		enum mech_id m = exporters[i];
-
-		if (!mechs[m].available)
-			continue;
-		tasks[nt++] = (struct import_task){ .mech = m };
+	for (unsigned int i = 0; i < nl; i++) {
+		tasks[nt++] = (struct import_task){ list[i], &cohbuf_importer };
 		/* vgem importing its own buffer just finds its own object. */
-		if (mechs[MECH_VGEM].available && m != MECH_VGEM)
-			tasks[nt++] = (struct import_task){ .mech = m, .prime = true };
+		if (mechs[MECH_VGEM].available && list[i] != MECH_VGEM)
+			tasks[nt++] = (struct import_task){ list[i], &vgem_prime };
 	}
 
 	for (unsigned int s = 0; s < n; s++) {
@@ -96,16 +126,12 @@ void metric_import(const size_t *sizes, unsigned int n)
 		bool have[MECH_NR] = { false };
 
 		progress("import: %zu bytes", size);
-		for (unsigned int i = 0; i < nt; i++) {
-			enum mech_id m = tasks[i].mech;
-			int ret;
+		for (unsigned int i = 0; i < nl; i++) {
+			enum mech_id m = list[i];
+			int ret = buf_alloc(m, size, false, &bufs[m]);
 
-			if (have[m])
-				continue;
-			ret = buf_alloc(m, size, false, &bufs[m]);
 			if (ret)
-				printf("# %s: allocating %zu bytes failed: %s\n",
-				       mechs[m].name, size, strerror(-ret));
+				alloc_failed(m, size, ret);
 			have[m] = !ret;
 		}
 		for (int rep = -1; rep < (int)reps_for(size); rep++) {

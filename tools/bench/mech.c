@@ -10,7 +10,7 @@
  *            the first mmap or attach
  *   udmabuf  sealed memfd + UDMABUF_CREATE, which allocates and pins
  *   heap     DMA_HEAP_IOCTL_ALLOC on /dev/dma_heap/system
- *   cohbuf   COHBUF_IOCTL_ALLOC on /dev/cohbuf
+ *   cohbuf   cohbuf_alloc() (COHBUF_IOCTL_ALLOC on /dev/cohbuf)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,25 +23,13 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 #include <linux/udmabuf.h>
 #include <xf86drm.h>
 
 #include "bench.h"
-#include "cohbuf.h"
 #include "cohbuf_vgem.h"
-
-struct mech mechs[MECH_NR] = {
-	[MECH_ANON] = { .name = "anon", .available = true },
-	[MECH_PIPE] = { .name = "pipe", .copy = true, .available = true },
-	[MECH_UNIX] = { .name = "unix", .copy = true, .available = true },
-	[MECH_MEMFD] = { .name = "memfd", .available = true },
-	[MECH_VGEM] = { .name = "vgem", .dmabuf = true },
-	[MECH_UDMABUF] = { .name = "udmabuf", .dmabuf = true },
-	[MECH_HEAP] = { .name = "system-heap", .dmabuf = true },
-	[MECH_COHBUF] = { .name = "cohbuf", .dmabuf = true },
-};
+#include "libcohbuf.h"
 
 #define UDMABUF_LIMIT	"/sys/module/udmabuf/parameters/size_limit_mb"
 /* The largest buffer measured is 256 MiB; udmabuf allows 64 by default. */
@@ -55,31 +43,39 @@ static void udmabuf_restore_limit(void)
 		knob_write(UDMABUF_LIMIT, udmabuf_old_limit);
 }
 
-static void open_dev(enum mech_id mech, int *fd, const char *path, int flags)
+static int open_dev(const char *path, int flags)
 {
-	*fd = open(path, flags | O_CLOEXEC);
-	if (*fd >= 0) {
-		mechs[mech].available = true;
-		return;
-	}
-	mechs[mech].why = errno == ENOENT ? "the device does not exist" :
-					    strerror(errno);
+	int fd = open(path, flags | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* @fd: the mechanism's device, or -errno. */
+static void mech_found(enum mech_id mech, int *dev, int fd)
+{
+	*dev = fd;
+	mechs[mech].available = fd >= 0;
+	if (fd < 0)
+		mechs[mech].why = fd == -ENOENT ? "the device does not exist" :
+						  strerror(-fd);
 }
 
 void mech_open_all(void)
 {
 	int status;
 
-	open_dev(MECH_COHBUF, &bench.cohbuf_dev, "/dev/cohbuf", O_RDWR);
-	open_dev(MECH_HEAP, &bench.heap_dev, "/dev/dma_heap/system", O_RDONLY);
-	open_dev(MECH_UDMABUF, &bench.udmabuf_dev, "/dev/udmabuf", O_RDWR);
+	mech_found(MECH_COHBUF, &bench.cohbuf_dev, cohbuf_open());
+	mech_found(MECH_HEAP, &bench.heap_dev,
+		   open_dev("/dev/dma_heap/system", O_RDONLY));
+	mech_found(MECH_UDMABUF, &bench.udmabuf_dev,
+		   open_dev("/dev/udmabuf", O_RDWR));
 
 	/* As root in the test bed, vgem_open() loads vgem if need be. */
-	bench.vgem_dev = vgem_open(&status);
-	mechs[MECH_VGEM].available = bench.vgem_dev >= 0;
-	mechs[MECH_VGEM].why = "no vgem device (modprobe vgem failed)";
+	mech_found(MECH_VGEM, &bench.vgem_dev, vgem_open(&status));
+	if (bench.vgem_dev < 0)
+		mechs[MECH_VGEM].why = "no vgem device (modprobe vgem failed)";
 
-	bench.importer_dev = open("/dev/cohbuf_importer", O_RDWR | O_CLOEXEC);
+	bench.importer_dev = cohbuf_importer_open();
 
 	if (mechs[MECH_UDMABUF].available) {
 		long limit = knob_read(UDMABUF_LIMIT);
@@ -121,11 +117,11 @@ void *map_aligned(size_t len, size_t skew, int prot, int flags, int fd)
 	return p;
 }
 
-static int alloc_anon(struct buf *b, bool aligned)
+static int alloc_anon(struct buf *b)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;
 
-	if (aligned)
+	if (b->aligned)
 		b->anon = map_aligned(b->len, 0, PROT_READ | PROT_WRITE, flags, -1);
 	else
 		b->anon = mmap(NULL, b->len, PROT_READ | PROT_WRITE, flags, -1, 0);
@@ -185,51 +181,47 @@ static int alloc_heap(struct buf *b)
 
 static int alloc_cohbuf(struct buf *b)
 {
-	struct cohbuf_alloc req = {
-		.size = b->size, .fd_flags = O_RDWR | O_CLOEXEC,
-	};
-
-	if (ioctl(bench.cohbuf_dev, COHBUF_IOCTL_ALLOC, &req))
-		return -errno;
-	b->fd = req.fd;
-	return 0;
+	b->fd = cohbuf_alloc(bench.cohbuf_dev, b->size, NULL, O_RDWR | O_CLOEXEC);
+	return b->fd < 0 ? b->fd : 0;
 }
 
-/*
- * Allocate and export; on failure nothing is left and a negative errno is
- * returned. @aligned: anonymous memory goes at a 2 MiB boundary, as
- * buf_map() puts the others when asked to.
- */
+struct mech mechs[MECH_NR] = {
+	[MECH_ANON] = { .name = "anon", .alloc = alloc_anon, .available = true },
+	[MECH_PIPE] = { .name = "pipe", .copy = true, .available = true },
+	[MECH_UNIX] = { .name = "unix", .copy = true, .available = true },
+	[MECH_MEMFD] = { .name = "memfd", .alloc = alloc_memfd, .available = true },
+	[MECH_VGEM] = { .name = "vgem", .alloc = alloc_vgem, .dmabuf = true },
+	[MECH_UDMABUF] = { .name = "udmabuf", .alloc = alloc_udmabuf, .dmabuf = true },
+	[MECH_HEAP] = { .name = "system-heap", .alloc = alloc_heap, .dmabuf = true },
+	[MECH_COHBUF] = { .name = "cohbuf", .alloc = alloc_cohbuf, .dmabuf = true },
+};
+
+unsigned int mech_list(const enum mech_id *want, unsigned int n,
+		       enum mech_id *list)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (mechs[want[i]].available)
+			list[k++] = want[i];
+	return k;
+}
+
+void alloc_failed(enum mech_id mech, size_t size, int err)
+{
+	printf("# %s: allocating %zu bytes failed: %s\n", mechs[mech].name,
+	       size, strerror(-err));
+}
+
 int buf_alloc(enum mech_id mech, size_t size, bool aligned, struct buf *b)
 {
 	int ret;
 
 	*b = (struct buf){
 		.mech = mech, .size = size, .len = page_round(size),
-		.fd = -1, .memfd = -1,
+		.fd = -1, .memfd = -1, .aligned = aligned,
 	};
-	switch (mech) {
-	case MECH_ANON:
-		ret = alloc_anon(b, aligned);
-		break;
-	case MECH_MEMFD:
-		ret = alloc_memfd(b);
-		break;
-	case MECH_VGEM:
-		ret = alloc_vgem(b);
-		break;
-	case MECH_UDMABUF:
-		ret = alloc_udmabuf(b);
-		break;
-	case MECH_HEAP:
-		ret = alloc_heap(b);
-		break;
-	case MECH_COHBUF:
-		ret = alloc_cohbuf(b);
-		break;
-	default:
-		ret = -EINVAL;
-	}
+	ret = mechs[mech].alloc ? mechs[mech].alloc(b) : -EINVAL;
 	if (ret) {
 		b->anon = b->anon == MAP_FAILED ? NULL : b->anon;
 		buf_free(b);
@@ -274,13 +266,13 @@ void buf_unmap(const struct buf *b, void *p)
 
 void dmabuf_sync(int fd, bool start, bool write)
 {
-	struct dma_buf_sync sync = {
-		.flags = (start ? DMA_BUF_SYNC_START : DMA_BUF_SYNC_END) |
-			 (write ? DMA_BUF_SYNC_RW : DMA_BUF_SYNC_READ),
-	};
+	unsigned int access = write ? COHBUF_ACCESS_RW : COHBUF_ACCESS_READ;
+	int ret;
 
-	while (ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) && (errno == EINTR || errno == EAGAIN))
-		;
+	ret = start ? cohbuf_begin_cpu_access(fd, access) :
+		      cohbuf_end_cpu_access(fd, access);
+	if (ret)
+		die("DMA_BUF_IOCTL_SYNC: %s", strerror(-ret));
 }
 
 void buf_sync(const struct buf *b, bool start, bool write)

@@ -36,18 +36,6 @@
 
 static volatile uint64_t sink;
 
-/* The available mechanisms among @want, into @list; returns how many. */
-static unsigned int mech_list(const enum mech_id *want, unsigned int n,
-			      enum mech_id *list)
-{
-	unsigned int k = 0;
-
-	for (unsigned int i = 0; i < n; i++)
-		if (mechs[want[i]].available)
-			list[k++] = want[i];
-	return k;
-}
-
 static const enum mech_id with_buffers[] = {
 	MECH_ANON, MECH_MEMFD, MECH_VGEM, MECH_UDMABUF, MECH_HEAP, MECH_COHBUF,
 };
@@ -55,8 +43,6 @@ static const enum mech_id with_buffers[] = {
 static const enum mech_id with_fds[] = {
 	MECH_MEMFD, MECH_VGEM, MECH_UDMABUF, MECH_HEAP, MECH_COHBUF,
 };
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /*
  * The zeroing floor's memory and the copy destination. The destination
@@ -72,12 +58,6 @@ static void *anon_populated(size_t len)
 	if (p == MAP_FAILED)
 		die("mmap of %zu bytes: %s", len, strerror(errno));
 	return p;
-}
-
-static void alloc_failed(enum mech_id mech, size_t size, int err)
-{
-	printf("# %s: allocating %zu bytes failed: %s\n", mechs[mech].name,
-	       size, strerror(-err));
 }
 
 void metric_alloc(const size_t *sizes, unsigned int n)

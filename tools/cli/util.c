@@ -92,31 +92,33 @@ static int unix_address(const char *path, struct sockaddr_un *addr)
 	return 0;
 }
 
-static int unix_socket(const char *path, struct sockaddr_un *addr)
+/* A unix stream socket bound to @path (@bind_it), or connected to it. */
+static int unix_socket(const char *path, bool bind_it)
 {
-	int ret = unix_address(path, addr);
+	struct sockaddr_un addr;
+	int ret = unix_address(path, &addr);
 	int sock;
 
 	if (ret)
 		return ret;
 	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	return sock < 0 ? -errno : sock;
-}
-
-int connect_unix(const char *path)
-{
-	struct sockaddr_un addr;
-	int sock = unix_socket(path, &addr);
-	int ret;
-
 	if (sock < 0)
-		return sock;
-	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr))) {
+		return -errno;
+	if (bind_it)
+		ret = bind(sock, (struct sockaddr *)&addr, sizeof(addr));
+	else
+		ret = connect(sock, (struct sockaddr *)&addr, sizeof(addr));
+	if (ret) {
 		ret = -errno;
 		close(sock);
 		return ret;
 	}
 	return sock;
+}
+
+int connect_unix(const char *path)
+{
+	return unix_socket(path, false);
 }
 
 /* A socket file nobody listens on is left over: remove it. */
@@ -135,21 +137,19 @@ static int remove_stale(const char *path)
 
 int listen_unix(const char *path)
 {
-	struct sockaddr_un addr;
-	int sock = unix_socket(path, &addr);
+	int sock = unix_socket(path, true);
 	int ret;
 
+	if (sock == -EADDRINUSE) {
+		ret = remove_stale(path);
+		if (ret)
+			return ret;
+		sock = unix_socket(path, true);
+	}
 	if (sock < 0)
 		return sock;
-	ret = bind(sock, (struct sockaddr *)&addr, sizeof(addr)) ? -errno : 0;
-	if (ret == -EADDRINUSE) {
-		ret = remove_stale(path);
-		if (!ret && bind(sock, (struct sockaddr *)&addr, sizeof(addr)))
-			ret = -errno;
-	}
-	if (!ret && listen(sock, 16))
+	if (listen(sock, 16)) {
 		ret = -errno;
-	if (ret) {
 		close(sock);
 		return ret;
 	}
