@@ -143,7 +143,7 @@ TEST_F(alloc, input_fd_ignored)
 		.fd = -12345,
 	};
 
-	ASSERT_EQ(0, cohbuf_alloc_req(self->dev, &req));
+	ASSERT_EQ(0, alloc_req(self->dev, &req));
 	self->fd = req.fd;
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ((off_t)SZ_4K, lseek(self->fd, 0, SEEK_END));

@@ -171,7 +171,7 @@ FIXTURE(vgem) {
 	bool have_handle;
 	void *map;
 	uint64_t ino;
-	struct cohbuf_live base;
+	struct live base;
 };
 
 FIXTURE_SETUP(vgem)
@@ -311,7 +311,7 @@ TEST_F(vgem, importer_holds_buffer)
 
 	ASSERT_EQ(0, gem_close(self->vgem, self->handle));
 	self->have_handle = false;
-	ASSERT_EQ(-ENOENT, cohbuf_row(self->ino, &row));
+	ASSERT_EQ(-ENOENT, row_read(self->ino, &row));
 	ASSERT_EQ(-ENOENT, bufinfo_attachments(self->ino, "vgem", &named));
 	assert_live(_metadata, &self->base, 0, 0);
 }

@@ -15,7 +15,7 @@
 
 FIXTURE(errors) {
 	int dev;
-	struct cohbuf_live base;
+	struct live base;
 };
 
 FIXTURE_SETUP(errors)
@@ -226,7 +226,7 @@ TEST_F(errors, efault_readonly_arg_leaks_nothing)
 
 /* Ioctl numbers that are not COHBUF_IOCTL_ALLOC, each with a valid argument. */
 static void expect_enotty(struct __test_metadata *_metadata, int dev,
-			  const struct cohbuf_live *base, unsigned long cmd)
+			  const struct live *base, unsigned long cmd)
 {
 	struct cohbuf_alloc req = { .size = SZ_4K, .fd_flags = O_RDWR, .fd = -1 };
 	int ret;
@@ -323,7 +323,7 @@ FIXTURE_TEARDOWN_PARENT(total_cap)
 
 TEST_F(total_cap, enomem_at_cap)
 {
-	struct cohbuf_live base;
+	struct live base;
 	uint64_t cap;
 	int fd[3], i;
 

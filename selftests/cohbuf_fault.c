@@ -318,7 +318,7 @@ static int op_undo(struct fault *f, const struct op *op, struct op_state *s)
 	if (s->extra >= 0)
 		close(s->extra);
 	if (s->fd >= 0) {
-		if (!cohbuf_ino(s->fd, &ino) && !cohbuf_row(ino, &row) &&
+		if (!cohbuf_ino(s->fd, &ino) && !row_read(ino, &row) &&
 		    row.mappings != 0)
 			ret = -EUCLEAN;
 		close(s->fd);
@@ -498,7 +498,7 @@ static bool documented_errno(const struct op *op, int err)
 
 FIXTURE(fault) {
 	struct fault f;
-	struct cohbuf_counters base;
+	struct counters base;
 	struct saved_attrs saved;
 	bool configured;
 };
@@ -588,7 +588,7 @@ struct tally {
 static void check_after(struct __test_metadata *_metadata, FIXTURE_DATA(fault) *self,
 			const struct op *op, const char *how)
 {
-	struct cohbuf_counters now;
+	struct counters now;
 	struct op_state s = { .fd = -1, .extra = -1 };
 	char want[128], got[128];
 	int ret;

@@ -563,7 +563,7 @@ static void open_fds(fd_set *set)
 
 FIXTURE(fuzz) {
 	struct fuzz f;
-	struct cohbuf_counters base;
+	struct counters base;
 	fd_set fds_at_start;
 };
 
@@ -575,7 +575,7 @@ FIXTURE_SETUP(fuzz)
 	f->ps = page_size();
 	f->dev = open_dev(_metadata);
 	f->imp = cohbuf_importer_open();
-	ASSERT_LE(0, f->imp) TH_LOG("%s: %s", COHBUF_IMP_DEV, strerror(-f->imp));
+	ASSERT_LE(0, f->imp) TH_LOG("%s: %s", COHBUF_IMPORTER_DEVICE, strerror(-f->imp));
 	for (i = 0; i < NBUFS; i++)
 		f->bufs[i] = -1;
 	f->sandbox = mmap(NULL, SANDBOX_PAGES * f->ps, PROT_NONE,
@@ -610,7 +610,7 @@ TEST_F_TIMEOUT(fuzz, ioctl_and_mmap, 3000)
 	long calls = stress_param("COHBUF_FUZZ_CALLS", 100000, 1000000);
 	long seconds = stress_param("COHBUF_FUZZ_SECONDS", 600, 2400);
 	uint64_t seed = stress_param("COHBUF_FUZZ_SEED", 0, 0);
-	struct cohbuf_counters now;
+	struct counters now;
 	struct timespec start, t;
 	struct sigaction sa = { .sa_sigaction = on_fault, .sa_flags = SA_SIGINFO };
 	char want[128], got[128];

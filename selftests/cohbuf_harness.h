@@ -18,25 +18,25 @@ static inline int open_dev(struct __test_metadata *_metadata)
 	int dev = cohbuf_open();
 
 	ASSERT_LE(0, dev) TH_LOG("open %s: %s (is the module loaded?)",
-				 COHBUF_DEV, strerror(-dev));
+				 COHBUF_DEVICE, strerror(-dev));
 	return dev;
 }
 
 /* Reads the debugfs live counters, failing the test if it cannot. */
 static inline void get_live(struct __test_metadata *_metadata,
-			    struct cohbuf_live *live)
+			    struct live *live)
 {
-	int ret = cohbuf_live(live);
+	int ret = live_read(live);
 
-	ASSERT_EQ(0, ret) TH_LOG("%s/live_*: %s", COHBUF_DEBUGFS, strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("%s/live_*: %s", DEBUGFS_DIR, strerror(-ret));
 }
 
 /* The live counters are @buffers and @bytes above the baseline @base. */
 static inline void assert_live(struct __test_metadata *_metadata,
-			       const struct cohbuf_live *base,
+			       const struct live *base,
 			       uint64_t buffers, uint64_t bytes)
 {
-	struct cohbuf_live now;
+	struct live now;
 
 	get_live(_metadata, &now);
 	ASSERT_EQ(base->buffers + buffers, now.buffers);
@@ -47,10 +47,10 @@ static inline void assert_live(struct __test_metadata *_metadata,
 static inline void get_row(struct __test_metadata *_metadata, uint64_t ino,
 			   struct cohbuf_entry *row)
 {
-	int ret = cohbuf_row(ino, row);
+	int ret = row_read(ino, row);
 
 	ASSERT_EQ(0, ret) TH_LOG("buffer %llu not in %s/buffers: %s",
-				 (unsigned long long)ino, COHBUF_DEBUGFS, strerror(-ret));
+				 (unsigned long long)ino, DEBUGFS_DIR, strerror(-ret));
 }
 
 /* The mappings column of buffer @ino. */

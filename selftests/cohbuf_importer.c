@@ -35,7 +35,7 @@ static int open_imp(struct __test_metadata *_metadata)
 	int imp = cohbuf_importer_open();
 
 	ASSERT_LE(0, imp) TH_LOG("open %s: %s (is cohbuf_importer loaded?)",
-				 COHBUF_IMP_DEV, strerror(-imp));
+				 COHBUF_IMPORTER_DEVICE, strerror(-imp));
 	return imp;
 }
 
@@ -44,7 +44,7 @@ static uint64_t get_imp_live(struct __test_metadata *_metadata)
 	uint64_t n = 0;
 	int ret = imp_live(&n);
 
-	ASSERT_EQ(0, ret) TH_LOG("%s/attachments: %s", COHBUF_IMP_DEBUGFS,
+	ASSERT_EQ(0, ret) TH_LOG("%s/attachments: %s", IMP_DEBUGFS_DIR,
 				 strerror(-ret));
 	return n;
 }
@@ -177,7 +177,7 @@ FIXTURE(imp) {
 	int dev;
 	int imp;
 	uint64_t base;
-	struct cohbuf_live live;
+	struct live live;
 };
 
 FIXTURE_SETUP(imp)
@@ -503,10 +503,10 @@ TEST_F(imp, attachment_keeps_buffer_and_module)
 	ret = delete_module("cohbuf");
 	ASSERT_TRUE(ret == -EBUSY || ret == -EAGAIN)
 		TH_LOG("rmmod cohbuf with an attachment: %s", strerror(-ret));
-	ASSERT_EQ(0, access(COHBUF_SYSFS "/initstate", F_OK));
+	ASSERT_EQ(0, access(MODULE_SYSFS "/initstate", F_OK));
 
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
-	ASSERT_EQ(-ENOENT, cohbuf_row(ino, &row));
+	ASSERT_EQ(-ENOENT, row_read(ino, &row));
 	assert_live(_metadata, &self->live, 0, 0);
 	ASSERT_EQ(self->base, get_imp_live(_metadata));
 }
@@ -570,10 +570,10 @@ FIXTURE_SETUP(seg)
 
 	self->dev = open_dev(_metadata);
 	self->imp = open_imp(_metadata);
-	ret = module_param_get(COHBUF_IMP_MODULE, "max_seg_size", &self->saved);
+	ret = module_param_get(IMP_MODULE, "max_seg_size", &self->saved);
 	ASSERT_EQ(0, ret) TH_LOG("max_seg_size: %s", strerror(-ret));
 	self->restore = true;
-	ret = module_param_set(COHBUF_IMP_MODULE, "max_seg_size", 65536);
+	ret = module_param_set(IMP_MODULE, "max_seg_size", 65536);
 	ASSERT_EQ(0, ret) TH_LOG("max_seg_size=65536: %s", strerror(-ret));
 }
 
@@ -587,7 +587,7 @@ FIXTURE_TEARDOWN_PARENT(seg)
 
 	if (!self->restore)
 		return;
-	ret = module_param_set(COHBUF_IMP_MODULE, "max_seg_size", self->saved);
+	ret = module_param_set(IMP_MODULE, "max_seg_size", self->saved);
 	EXPECT_EQ(0, ret) TH_LOG("restoring max_seg_size=%llu: %s",
 				 (unsigned long long)self->saved, strerror(-ret));
 }
@@ -628,10 +628,10 @@ TEST_F(seg, param_rejects_below_a_page)
 {
 	uint64_t val;
 
-	ASSERT_EQ(-EINVAL, module_param_set(COHBUF_IMP_MODULE, "max_seg_size",
+	ASSERT_EQ(-EINVAL, module_param_set(IMP_MODULE, "max_seg_size",
 					    page_size() - 1));
-	ASSERT_EQ(-EINVAL, module_param_set(COHBUF_IMP_MODULE, "max_seg_size", 0));
-	ASSERT_EQ(0, module_param_get(COHBUF_IMP_MODULE, "max_seg_size", &val));
+	ASSERT_EQ(-EINVAL, module_param_set(IMP_MODULE, "max_seg_size", 0));
+	ASSERT_EQ(0, module_param_get(IMP_MODULE, "max_seg_size", &val));
 	ASSERT_EQ(65536, val);
 }
 

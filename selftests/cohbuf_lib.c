@@ -397,7 +397,7 @@ TEST_F(buf, name_size_ino)
 TEST_F(buf, alloc_errors)
 {
 	char name[DMA_BUF_NAME_LEN + 1];
-	struct cohbuf_live base;
+	struct live base;
 	int before = open_fds();
 
 	get_live(_metadata, &base);

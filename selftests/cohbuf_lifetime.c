@@ -19,7 +19,7 @@
 
 FIXTURE(lifetime) {
 	int dev;
-	struct cohbuf_live base;
+	struct live base;
 };
 
 FIXTURE_SETUP(lifetime)
@@ -57,7 +57,7 @@ TEST_F(lifetime, close_fd_keeps_mapping)
 	ASSERT_EQ(1, row_mappings(_metadata, ino));
 
 	ASSERT_EQ(0, munmap(map, size));
-	ASSERT_EQ(-ENOENT, cohbuf_row(ino, &row));
+	ASSERT_EQ(-ENOENT, row_read(ino, &row));
 	assert_live(_metadata, &self->base, 0, 0);
 }
 
@@ -90,7 +90,7 @@ TEST_F(lifetime, counters_return_to_baseline)
 	assert_live(_metadata, &self->base, 1, rounded);
 	ASSERT_EQ(0, munmap(map[1], page_size()));
 
-	ASSERT_EQ(-ENOENT, cohbuf_row(ino, &row));
+	ASSERT_EQ(-ENOENT, row_read(ino, &row));
 	assert_live(_metadata, &self->base, 0, 0);
 }
 
@@ -119,7 +119,7 @@ TEST_F(lifetime, partial_munmap_releases)
 	ASSERT_EQ(0, munmap(map, 3 * ps));
 	assert_live(_metadata, &self->base, 1, size);
 	ASSERT_EQ(0, munmap(map + 5 * ps, 3 * ps));
-	ASSERT_EQ(-ENOENT, cohbuf_row(ino, &row));
+	ASSERT_EQ(-ENOENT, row_read(ino, &row));
 	assert_live(_metadata, &self->base, 0, 0);
 }
 
@@ -164,7 +164,7 @@ TEST_F(lifetime, debugfs_row)
 	ASSERT_EQ(0, row_mappings(_metadata, ino));
 
 	ASSERT_EQ(0, close(fd));
-	ASSERT_EQ(-ENOENT, cohbuf_row(ino, &row));
+	ASSERT_EQ(-ENOENT, row_read(ino, &row));
 }
 
 TEST_F(lifetime, debugfs_row_sixty_four_mib)
@@ -230,7 +230,7 @@ TEST_F(lifetime, fork_counts_mapping)
 static int other_holder(const char *allowed, char *name, size_t len)
 {
 	struct dirent *de;
-	DIR *dir = opendir(COHBUF_SYSFS "/holders");
+	DIR *dir = opendir(MODULE_SYSFS "/holders");
 	int found = 0;
 
 	if (!dir)

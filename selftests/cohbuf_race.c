@@ -423,14 +423,14 @@ static int proc_main(struct proc *p, int nthreads, uint64_t seed)
 
 FIXTURE(race) {
 	int dev;
-	struct cohbuf_counters base;
+	struct counters base;
 };
 
 FIXTURE_SETUP(race)
 {
 	int imp = cohbuf_importer_open();
 
-	ASSERT_LE(0, imp) TH_LOG("%s: %s", COHBUF_IMP_DEV, strerror(-imp));
+	ASSERT_LE(0, imp) TH_LOG("%s: %s", COHBUF_IMPORTER_DEVICE, strerror(-imp));
 	close(imp);
 	self->dev = open_dev(_metadata);
 	ASSERT_EQ(0, counters_get(&self->base));
@@ -448,7 +448,7 @@ TEST_F_TIMEOUT(race, everything_at_once, 3000)
 	long nthreads = stress_param("COHBUF_RACE_THREADS", 4, 4);
 	uint64_t seed = stress_param("COHBUF_RACE_SEED", 0, 0), total = 0;
 	struct race_shared *sh;
-	struct cohbuf_counters now;
+	struct counters now;
 	struct timespec start, end;
 	int ring[16][2], shared[SHARED], i, status, ret, failed = 0;
 	char want[128], got[128], line[1024];

@@ -48,7 +48,7 @@
 FIXTURE(regress) {
 	int dev;
 	int imp;
-	struct cohbuf_counters base;
+	struct counters base;
 	uint64_t saved_buffer_max;
 	uint64_t saved_total_max;
 	uint64_t saved_seg;
@@ -61,13 +61,13 @@ FIXTURE_SETUP(regress)
 	self->imp = -1;
 	self->dev = open_dev(_metadata);
 	self->imp = cohbuf_importer_open();
-	ASSERT_LE(0, self->imp) TH_LOG("%s: %s", COHBUF_IMP_DEV, strerror(-self->imp));
+	ASSERT_LE(0, self->imp) TH_LOG("%s: %s", COHBUF_IMPORTER_DEVICE, strerror(-self->imp));
 	ASSERT_EQ(0, counters_get(&self->base));
 	ASSERT_EQ(0, module_param_get("cohbuf", "max_buffer_size",
 				      &self->saved_buffer_max));
 	ASSERT_EQ(0, module_param_get("cohbuf", "max_total_size",
 				      &self->saved_total_max));
-	ASSERT_EQ(0, module_param_get(COHBUF_IMP_MODULE, "max_seg_size", &self->saved_seg));
+	ASSERT_EQ(0, module_param_get(IMP_MODULE, "max_seg_size", &self->saved_seg));
 }
 
 /*
@@ -77,7 +77,7 @@ FIXTURE_SETUP(regress)
 FIXTURE_TEARDOWN_PARENT(regress)
 {
 	if (self->seg_changed)
-		EXPECT_EQ(0, module_param_set(COHBUF_IMP_MODULE, "max_seg_size", self->saved_seg));
+		EXPECT_EQ(0, module_param_set(IMP_MODULE, "max_seg_size", self->saved_seg));
 	if (!self->limits_changed)
 		return;
 	EXPECT_EQ(0, module_param_set("cohbuf", "max_buffer_size", self->saved_buffer_max));
@@ -86,9 +86,9 @@ FIXTURE_TEARDOWN_PARENT(regress)
 
 /* Nothing is left over compared with the start of the test. */
 static void assert_baseline(struct __test_metadata *_metadata,
-			    const struct cohbuf_counters *base)
+			    const struct counters *base)
 {
-	struct cohbuf_counters now;
+	struct counters now;
 	char want[128], got[128];
 	int ret;
 
@@ -551,7 +551,7 @@ TEST_F_TIMEOUT(regress, cpu_access_while_mapped, 180)
 	int fd;
 
 	self->seg_changed = true;
-	ASSERT_EQ(0, module_param_set(COHBUF_IMP_MODULE, "max_seg_size", 65536));
+	ASSERT_EQ(0, module_param_set(IMP_MODULE, "max_seg_size", 65536));
 	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, cohbuf_importer_attach(self->imp, fd, &att));

@@ -76,7 +76,7 @@ TEST_F(share, scm_rights_to_exec_peer)
 
 	if (geteuid() != 0)
 		SKIP(return, "pagemap shows frame numbers to root only");
-	ASSERT_EQ(0, exe_sibling(COHBUF_PEER, peer, sizeof(peer)));
+	ASSERT_EQ(0, exe_sibling(PEER_PROG, peer, sizeof(peer)));
 	ASSERT_EQ(0, access(peer, X_OK)) TH_LOG("%s: %s", peer, strerror(errno));
 
 	pattern_fill(self->map, SHARE_SIZE, 0, req.seed_in);

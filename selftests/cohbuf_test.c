@@ -35,7 +35,7 @@ uint64_t page_align(uint64_t size)
 	return (size + mask) & ~mask;
 }
 
-int cohbuf_alloc_req(int dev, struct cohbuf_alloc *req)
+int alloc_req(int dev, struct cohbuf_alloc *req)
 {
 	return ioctl(dev, COHBUF_IOCTL_ALLOC, req) ? -errno : 0;
 }
@@ -158,18 +158,18 @@ static int debugfs_ready(void)
 	return access("/sys/kernel/debug/dma_buf", F_OK) ? -errno : 0;
 }
 
-int cohbuf_live(struct cohbuf_live *live)
+int live_read(struct live *live)
 {
 	int ret = debugfs_ready();
 
 	if (!ret)
-		ret = read_u64(COHBUF_DEBUGFS "/live_buffers", &live->buffers);
+		ret = read_u64(DEBUGFS_DIR "/live_buffers", &live->buffers);
 	if (!ret)
-		ret = read_u64(COHBUF_DEBUGFS "/live_bytes", &live->bytes);
+		ret = read_u64(DEBUGFS_DIR "/live_bytes", &live->bytes);
 	return ret;
 }
 
-int cohbuf_row(uint64_t ino, struct cohbuf_entry *row)
+int row_read(uint64_t ino, struct cohbuf_entry *row)
 {
 	struct cohbuf_entry *list;
 	int n, i, ret;
@@ -319,7 +319,7 @@ int imp_live(uint64_t *attachments)
 {
 	int ret = debugfs_ready();
 
-	return ret ? ret : read_u64(COHBUF_IMP_DEBUGFS "/attachments", attachments);
+	return ret ? ret : read_u64(IMP_DEBUGFS_DIR "/attachments", attachments);
 }
 
 /* cohbuf buffers in bufinfo: lines "size flags mode count cohbuf ino ...". */
@@ -347,19 +347,19 @@ static int bufinfo_count(uint64_t *count)
 	return 0;
 }
 
-int counters_get(struct cohbuf_counters *c)
+int counters_get(struct counters *c)
 {
-	struct cohbuf_live live;
+	struct live live;
 	int ret;
 
-	ret = cohbuf_live(&live);
+	ret = live_read(&live);
 	if (ret)
 		return ret;
 	c->buffers = live.buffers;
 	c->bytes = live.bytes;
 	/* The importer is optional: without it, nothing is attached. */
 	c->attachments = 0;
-	if (!access(COHBUF_IMP_DEBUGFS, F_OK)) {
+	if (!access(IMP_DEBUGFS_DIR, F_OK)) {
 		ret = imp_live(&c->attachments);
 		if (ret)
 			return ret;
@@ -367,15 +367,15 @@ int counters_get(struct cohbuf_counters *c)
 	return bufinfo_count(&c->bufinfo);
 }
 
-static bool counters_equal(const struct cohbuf_counters *a,
-			   const struct cohbuf_counters *b)
+static bool counters_equal(const struct counters *a,
+			   const struct counters *b)
 {
 	return a->buffers == b->buffers && a->bytes == b->bytes &&
 	       a->attachments == b->attachments && a->bufinfo == b->bufinfo;
 }
 
-int counters_wait(const struct cohbuf_counters *want, int timeout_ms,
-		  struct cohbuf_counters *got)
+int counters_wait(const struct counters *want, int timeout_ms,
+		  struct counters *got)
 {
 	struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
 	int waited = 0, ret;
@@ -393,7 +393,7 @@ int counters_wait(const struct cohbuf_counters *want, int timeout_ms,
 	}
 }
 
-const char *counters_str(const struct cohbuf_counters *c, char *buf, size_t len)
+const char *counters_str(const struct counters *c, char *buf, size_t len)
 {
 	snprintf(buf, len, "buffers %llu, bytes %llu, attachments %llu, bufinfo %llu",
 		 (unsigned long long)c->buffers, (unsigned long long)c->bytes,

@@ -19,13 +19,11 @@
 
 #include "libcohbuf.h"
 
-#define COHBUF_DEV		COHBUF_DEVICE
-#define COHBUF_DEBUGFS		"/sys/kernel/debug/cohbuf"
-#define COHBUF_SYSFS		"/sys/module/cohbuf"
+#define DEBUGFS_DIR		"/sys/kernel/debug/cohbuf"
+#define MODULE_SYSFS		"/sys/module/cohbuf"
 #define DMABUF_BUFINFO		"/sys/kernel/debug/dma_buf/bufinfo"
-#define COHBUF_IMP_DEV		COHBUF_IMPORTER_DEVICE
-#define COHBUF_IMP_DEBUGFS	"/sys/kernel/debug/cohbuf_importer"
-#define COHBUF_IMP_MODULE	"cohbuf_importer"
+#define IMP_DEBUGFS_DIR		"/sys/kernel/debug/cohbuf_importer"
+#define IMP_MODULE		"cohbuf_importer"
 
 #define SZ_4K			(4096ULL)
 #define SZ_1M			(1024ULL * 1024)
@@ -36,7 +34,7 @@ size_t page_size(void);
 uint64_t page_align(uint64_t size);
 
 /* COHBUF_IOCTL_ALLOC with a caller-built request: 0, or -errno. */
-int cohbuf_alloc_req(int dev, struct cohbuf_alloc *req);
+int alloc_req(int dev, struct cohbuf_alloc *req);
 /*
  * mmap() itself, MAP_SHARED, for the tests of the kernel's mapping rules:
  * the address, or MAP_FAILED with errno set.
@@ -55,16 +53,16 @@ ssize_t pattern_check(const void *p, size_t len, uint64_t off, uint32_t seed);
 ssize_t bytes_check(const void *p, size_t len, uint8_t byte);
 
 /* debugfs live_buffers and live_bytes */
-struct cohbuf_live {
+struct live {
 	uint64_t buffers;
 	uint64_t bytes;
 };
 
 /* Reads both counters (mounting debugfs if needed): 0, or -errno. */
-int cohbuf_live(struct cohbuf_live *live);
+int live_read(struct live *live);
 
 /* The row of buffer @ino: 0, -ENOENT if it is not listed, or -errno. */
-int cohbuf_row(uint64_t ino, struct cohbuf_entry *row);
+int row_read(uint64_t ino, struct cohbuf_entry *row);
 
 /*
  * Devices attached to dma-buf @ino in dma_buf/bufinfo: returns how many are
@@ -92,7 +90,7 @@ int imp_live(uint64_t *attachments);
  * bytes, the importer's attachments, and the cohbuf buffers listed in
  * dma_buf/bufinfo.
  */
-struct cohbuf_counters {
+struct counters {
 	uint64_t buffers;
 	uint64_t bytes;
 	uint64_t attachments;
@@ -100,17 +98,17 @@ struct cohbuf_counters {
 };
 
 /* Reads them all: 0, or -errno. */
-int counters_get(struct cohbuf_counters *c);
+int counters_get(struct counters *c);
 /*
  * Waits up to @timeout_ms for the counters to equal @want (releases that
  * the kernel defers, such as fds in flight in a closed unix socket, take a
  * moment): 0 when they do, -ETIMEDOUT (with the last reading in @got) or
  * -errno otherwise.
  */
-int counters_wait(const struct cohbuf_counters *want, int timeout_ms,
-		  struct cohbuf_counters *got);
+int counters_wait(const struct counters *want, int timeout_ms,
+		  struct counters *got);
 /* "buffers B, bytes N, attachments A, bufinfo I", for messages. */
-const char *counters_str(const struct cohbuf_counters *c, char *buf, size_t len);
+const char *counters_str(const struct counters *c, char *buf, size_t len);
 
 /*
  * How hard the reliability tests push. The environment variable @env wins;
@@ -149,7 +147,7 @@ int module_load(const char *path, const char *params);
 int module_params(const char *name, char *out, size_t len);
 
 /* The program cohbuf_share execs, and what it says back. */
-#define COHBUF_PEER		"cohbuf_peer"
+#define PEER_PROG		"cohbuf_peer"
 
 struct peer_request {
 	uint64_t size;		/* expected lseek(SEEK_END) of the fd */
