@@ -35,7 +35,7 @@ FIXTURE_SETUP(alloc_size)
 	self->map[1] = MAP_FAILED;
 	self->fd = -1;
 	self->len = page_align(variant->size);
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	self->fd = cohbuf_alloc(self->dev, variant->size, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd) TH_LOG("alloc %llu: %s",
 				      (unsigned long long)variant->size, strerror(-self->fd));
@@ -95,7 +95,7 @@ FIXTURE(alloc) {
 FIXTURE_SETUP(alloc)
 {
 	self->fd = -1;
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 }
 
 FIXTURE_TEARDOWN(alloc)
@@ -143,7 +143,7 @@ TEST_F(alloc, input_fd_ignored)
 		.fd = -12345,
 	};
 
-	ASSERT_EQ(0, alloc_req(self->dev, &req));
+	ASSERT_EQ(0, ioctl_errno(self->dev, COHBUF_IOCTL_ALLOC, &req));
 	self->fd = req.fd;
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ((off_t)SZ_4K, lseek(self->fd, 0, SEEK_END));

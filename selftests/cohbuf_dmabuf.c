@@ -28,7 +28,7 @@ FIXTURE(dmabuf) {
 FIXTURE_SETUP(dmabuf)
 {
 	self->fd = -1;
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 }
@@ -133,7 +133,7 @@ FIXTURE_VARIANT_ADD(sync, rw) { .dir = DMA_BUF_SYNC_RW };
 FIXTURE_SETUP(sync)
 {
 	self->map = MAP_FAILED;
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	self->map = map_shared(self->fd, BUF_SIZE, PROT_READ | PROT_WRITE, 0);
@@ -184,8 +184,8 @@ FIXTURE_SETUP(vgem)
 	self->vgem = vgem_open(&ret);
 	if (self->vgem < 0)
 		SKIP(return, "no vgem device (modprobe vgem: status %d)", ret);
-	self->dev = open_dev(_metadata);
-	get_live(_metadata, &self->base);
+	self->dev = test_open();
+	test_live(&self->base);
 	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, cohbuf_ino(self->fd, &self->ino));
@@ -225,7 +225,7 @@ static void assert_attached(struct __test_metadata *_metadata, uint64_t ino, int
 	ASSERT_EQ(n, count) TH_LOG("attachments of ino %llu in %s",
 				   (unsigned long long)ino, DMABUF_BUFINFO);
 	ASSERT_EQ(n, named);
-	get_row(_metadata, ino, &row);
+	test_row(ino, &row);
 	ASSERT_EQ(n, row.attachments);
 }
 
@@ -306,14 +306,14 @@ TEST_F(vgem, importer_holds_buffer)
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;
 
-	assert_live(_metadata, &self->base, 1, BUF_SIZE);
+	assert_live(&self->base, 1, BUF_SIZE);
 	assert_attached(_metadata, self->ino, 1);
 
 	ASSERT_EQ(0, gem_close(self->vgem, self->handle));
 	self->have_handle = false;
 	ASSERT_EQ(-ENOENT, row_read(self->ino, &row));
 	ASSERT_EQ(-ENOENT, bufinfo_attachments(self->ino, "vgem", &named));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_HARNESS_MAIN

@@ -20,23 +20,13 @@ FIXTURE(errors) {
 
 FIXTURE_SETUP(errors)
 {
-	self->dev = open_dev(_metadata);
-	get_live(_metadata, &self->base);
+	self->dev = test_open();
+	test_live(&self->base);
 }
 
 FIXTURE_TEARDOWN(errors)
 {
 	close(self->dev);
-}
-
-/* errno of COHBUF_IOCTL_ALLOC with @req, or 0 (and the fd closed) if it succeeded. */
-static int alloc_errno(int dev, struct cohbuf_alloc *req)
-{
-	req->fd = -1;
-	if (ioctl(dev, COHBUF_IOCTL_ALLOC, req))
-		return errno;
-	close(req->fd);
-	return 0;
 }
 
 TEST_F(errors, flags_each_unknown_bit)
@@ -51,7 +41,7 @@ TEST_F(errors, flags_each_unknown_bit)
 		EXPECT_EQ(EINVAL, alloc_errno(self->dev, &req))
 			TH_LOG("flags bit %d", bit);
 	}
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_F(errors, fd_flags_each_unknown_bit)
@@ -71,7 +61,7 @@ TEST_F(errors, fd_flags_each_unknown_bit)
 				TH_LOG("fd_flags %#x", req.fd_flags);
 		}
 	}
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_F(errors, fd_flags_wronly)
@@ -79,7 +69,7 @@ TEST_F(errors, fd_flags_wronly)
 	struct cohbuf_alloc req = { .size = SZ_4K, .fd_flags = O_WRONLY };
 
 	ASSERT_EQ(EINVAL, alloc_errno(self->dev, &req));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_F(errors, fd_flags_accmode)
@@ -87,7 +77,7 @@ TEST_F(errors, fd_flags_accmode)
 	struct cohbuf_alloc req = { .size = SZ_4K, .fd_flags = O_ACCMODE };
 
 	ASSERT_EQ(EINVAL, alloc_errno(self->dev, &req));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_F(errors, fd_flags_nonblock)
@@ -95,7 +85,7 @@ TEST_F(errors, fd_flags_nonblock)
 	struct cohbuf_alloc req = { .size = SZ_4K, .fd_flags = O_RDWR | O_NONBLOCK };
 
 	ASSERT_EQ(EINVAL, alloc_errno(self->dev, &req));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_F(errors, pad_nonzero)
@@ -103,7 +93,7 @@ TEST_F(errors, pad_nonzero)
 	struct cohbuf_alloc req = { .size = SZ_4K, .fd_flags = O_RDWR, .pad = 1 };
 
 	ASSERT_EQ(EINVAL, alloc_errno(self->dev, &req));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_F(errors, reserved0_nonzero)
@@ -112,7 +102,7 @@ TEST_F(errors, reserved0_nonzero)
 
 	req.reserved[0] = 1ULL << 63;
 	ASSERT_EQ(EINVAL, alloc_errno(self->dev, &req));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_F(errors, reserved1_nonzero)
@@ -121,7 +111,7 @@ TEST_F(errors, reserved1_nonzero)
 
 	req.reserved[1] = 1;
 	ASSERT_EQ(EINVAL, alloc_errno(self->dev, &req));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_F(errors, size_zero)
@@ -129,7 +119,7 @@ TEST_F(errors, size_zero)
 	struct cohbuf_alloc req = { .size = 0, .fd_flags = O_RDWR };
 
 	ASSERT_EQ(EINVAL, alloc_errno(self->dev, &req));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_F(errors, size_all_ones)
@@ -137,7 +127,7 @@ TEST_F(errors, size_all_ones)
 	struct cohbuf_alloc req = { .size = ~0ULL, .fd_flags = O_RDWR };
 
 	ASSERT_EQ(EINVAL, alloc_errno(self->dev, &req));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 /* The smallest size whose page round-up wraps around to 0. */
@@ -147,7 +137,7 @@ TEST_F(errors, size_round_up_overflows)
 
 	req.size = ~0ULL - page_size() + 2;
 	ASSERT_EQ(EINVAL, alloc_errno(self->dev, &req));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_F(errors, size_above_max_buffer_size)
@@ -159,7 +149,7 @@ TEST_F(errors, size_above_max_buffer_size)
 	ASSERT_GT(~0ULL - page_size(), max);
 	req.size = max + 1;
 	ASSERT_EQ(EFBIG, alloc_errno(self->dev, &req));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 /* Far beyond any limit, but without overflow in the page round-up. */
@@ -168,7 +158,7 @@ TEST_F(errors, size_huge)
 	struct cohbuf_alloc req = { .size = 1ULL << 62, .fd_flags = O_RDWR };
 
 	ASSERT_EQ(EFBIG, alloc_errno(self->dev, &req));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 /* The argument is read from and written back to user memory. */
@@ -176,7 +166,7 @@ TEST_F(errors, efault_null)
 {
 	ASSERT_EQ(-1, ioctl(self->dev, COHBUF_IOCTL_ALLOC, NULL));
 	ASSERT_EQ(EFAULT, errno);
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_F(errors, efault_unmapped)
@@ -188,7 +178,7 @@ TEST_F(errors, efault_unmapped)
 	ASSERT_EQ(0, munmap(p, page_size()));
 	ASSERT_EQ(-1, ioctl(self->dev, COHBUF_IOCTL_ALLOC, p));
 	ASSERT_EQ(EFAULT, errno);
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 /*
@@ -220,7 +210,7 @@ TEST_F(errors, efault_readonly_arg_leaks_nothing)
 	ASSERT_LE(0, fd);
 	close(fd);
 	ASSERT_EQ(next_fd, fd);
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 	munmap(req, page_size());
 }
 
@@ -236,7 +226,7 @@ static void expect_enotty(struct __test_metadata *_metadata, int dev,
 		close(req.fd);
 	ASSERT_EQ(-1, ret) TH_LOG("ioctl %#lx", cmd);
 	ASSERT_EQ(ENOTTY, errno) TH_LOG("ioctl %#lx", cmd);
-	assert_live(_metadata, base, 0, 0);
+	assert_live(base, 0, 0);
 }
 
 TEST_F(errors, enotty_other_nr)
@@ -290,7 +280,7 @@ TEST_F(errors, emfile_when_fd_table_full)
 	EXPECT_EQ(-EMFILE, ret);
 
 	ASSERT_EQ(0, fd_table_release(fillers, n, &old));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 
 	/* and the next allocation gets the lowest free fd */
 	fd = cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
@@ -311,7 +301,7 @@ FIXTURE(total_cap) {
 
 FIXTURE_SETUP(total_cap)
 {
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	ASSERT_EQ(0, module_param_get("cohbuf", "max_total_size", &self->saved));
 }
 
@@ -327,7 +317,7 @@ TEST_F(total_cap, enomem_at_cap)
 	uint64_t cap;
 	int fd[3], i;
 
-	get_live(_metadata, &base);
+	test_live(&base);
 	cap = base.bytes + 3 * SZ_1M;
 	self->changed = true;
 	ASSERT_EQ(0, module_param_set("cohbuf", "max_total_size", cap));
@@ -340,7 +330,7 @@ TEST_F(total_cap, enomem_at_cap)
 	/* exactly full: not even one more page */
 	ASSERT_EQ(-ENOMEM, cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR));
 	ASSERT_EQ(-ENOMEM, cohbuf_alloc(self->dev, 1, NULL, O_RDWR));
-	assert_live(_metadata, &base, 3, 3 * SZ_1M);
+	assert_live(&base, 3, 3 * SZ_1M);
 
 	/* freeing a buffer makes room again */
 	ASSERT_EQ(0, close(fd[0]));
@@ -348,7 +338,7 @@ TEST_F(total_cap, enomem_at_cap)
 	ASSERT_LE(0, fd[0]);
 	for (i = 0; i < 3; i++)
 		close(fd[i]);
-	assert_live(_metadata, &base, 0, 0);
+	assert_live(&base, 0, 0);
 }
 
 TEST_HARNESS_MAIN

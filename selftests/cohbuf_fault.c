@@ -509,7 +509,7 @@ FIXTURE_SETUP(fault)
 	    access("/proc/thread-self/fail-nth", F_OK))
 		SKIP(return, "needs failslab, fail_page_alloc and fail-nth (the debug kernel: scripts/vm-run --kernel debug)");
 	self->f.ps = page_size();
-	self->f.dev = open_dev(_metadata);
+	self->f.dev = test_open();
 	self->f.imp = cohbuf_importer_open();
 	ASSERT_LE(0, self->f.imp);
 	self->f.nth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);

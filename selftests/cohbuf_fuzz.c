@@ -573,7 +573,7 @@ FIXTURE_SETUP(fuzz)
 	unsigned int i;
 
 	f->ps = page_size();
-	f->dev = open_dev(_metadata);
+	f->dev = test_open();
 	f->imp = cohbuf_importer_open();
 	ASSERT_LE(0, f->imp) TH_LOG("%s: %s", COHBUF_IMPORTER_DEVICE, strerror(-f->imp));
 	for (i = 0; i < NBUFS; i++)

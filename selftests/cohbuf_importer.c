@@ -182,10 +182,10 @@ FIXTURE(imp) {
 
 FIXTURE_SETUP(imp)
 {
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	self->imp = open_imp(_metadata);
 	self->base = get_imp_live(_metadata);
-	get_live(_metadata, &self->live);
+	test_live(&self->live);
 }
 
 FIXTURE_TEARDOWN(imp)
@@ -384,7 +384,7 @@ TEST_F_TIMEOUT(imp, dma_addr_is_process_pfn_48mib, 180)
 	ASSERT_NE(MAP_FAILED, map);
 	pattern_fill(map, size, 0, 15);
 	attach(_metadata, self->imp, fd, &arg);
-	get_row(_metadata, ino, &row);
+	test_row(ino, &row);
 	ASSERT_LE(size / SZ_4M, row.chunks);
 	ASSERT_LE(row.chunks, arg.nents);
 
@@ -426,7 +426,7 @@ static void assert_attachments(struct __test_metadata *_metadata,
 	struct cohbuf_entry row;
 	int count, named;
 
-	get_row(_metadata, ino, &row);
+	test_row(ino, &row);
 	ASSERT_EQ(n, row.attachments);
 	ASSERT_EQ(base + n, get_imp_live(_metadata));
 	count = bufinfo_attachments(ino, IMP_DEVICE_NAME, &named);
@@ -458,7 +458,7 @@ TEST_F(imp, attach_detach_counts)
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, h2));
 	assert_attachments(_metadata, ino, self->base, 0);
 	close(fd);
-	assert_live(_metadata, &self->live, 0, 0);
+	assert_live(&self->live, 0, 0);
 }
 
 static int delete_module(const char *name)
@@ -493,8 +493,8 @@ TEST_F(imp, attachment_keeps_buffer_and_module)
 	ASSERT_EQ(0, close(self->dev));
 	self->dev = -1;
 
-	assert_live(_metadata, &self->live, 1, size);
-	get_row(_metadata, ino, &row);
+	assert_live(&self->live, 1, size);
+	test_row(ino, &row);
 	ASSERT_EQ(0, row.mappings);
 	ASSERT_EQ(1, row.attachments);
 	ASSERT_EQ(crc, crc_of(_metadata, self->imp, handle, 0, size));
@@ -507,7 +507,7 @@ TEST_F(imp, attachment_keeps_buffer_and_module)
 
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
 	ASSERT_EQ(-ENOENT, row_read(ino, &row));
-	assert_live(_metadata, &self->live, 0, 0);
+	assert_live(&self->live, 0, 0);
 	ASSERT_EQ(self->base, get_imp_live(_metadata));
 }
 
@@ -537,7 +537,7 @@ TEST_F(imp, close_detaches_all)
 	assert_attachments(_metadata, ino[1], self->base, 0);
 	close(fd[0]);
 	close(fd[1]);
-	assert_live(_metadata, &self->live, 0, 0);
+	assert_live(&self->live, 0, 0);
 }
 
 TEST_F(imp, handles_belong_to_their_file)
@@ -568,7 +568,7 @@ FIXTURE_SETUP(seg)
 {
 	int ret;
 
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	self->imp = open_imp(_metadata);
 	ret = module_param_get(IMP_MODULE, "max_seg_size", &self->saved);
 	ASSERT_EQ(0, ret) TH_LOG("max_seg_size: %s", strerror(-ret));
@@ -772,7 +772,7 @@ FIXTURE(bad) {
 FIXTURE_SETUP(bad)
 {
 	self->size = SZ_1M;
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	self->imp = open_imp(_metadata);
 	self->base = get_imp_live(_metadata);
 	self->fd = cohbuf_alloc(self->dev, self->size, NULL, O_RDWR | O_CLOEXEC);
@@ -795,7 +795,7 @@ static void assert_one_attachment(struct __test_metadata *_metadata,
 	struct cohbuf_entry row;
 
 	ASSERT_EQ(self->base + 1, get_imp_live(_metadata));
-	get_row(_metadata, self->ino, &row);
+	test_row(self->ino, &row);
 	ASSERT_EQ(1, row.attachments);
 }
 

@@ -24,8 +24,8 @@ FIXTURE(lifetime) {
 
 FIXTURE_SETUP(lifetime)
 {
-	self->dev = open_dev(_metadata);
-	get_live(_metadata, &self->base);
+	self->dev = test_open();
+	test_live(&self->base);
 }
 
 FIXTURE_TEARDOWN(lifetime)
@@ -53,12 +53,12 @@ TEST_F(lifetime, close_fd_keeps_mapping)
 	ASSERT_EQ(-1, pattern_check(map, size, 0, 7));
 	pattern_fill(map, size, 0, 8);
 	ASSERT_EQ(-1, pattern_check(map, size, 0, 8));
-	assert_live(_metadata, &self->base, 1, size);
-	ASSERT_EQ(1, row_mappings(_metadata, ino));
+	assert_live(&self->base, 1, size);
+	ASSERT_EQ(1, test_row_mappings(ino));
 
 	ASSERT_EQ(0, munmap(map, size));
 	ASSERT_EQ(-ENOENT, row_read(ino, &row));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 /* Every holder (fds, dup, mappings) must go before the buffer does. */
@@ -72,26 +72,26 @@ TEST_F(lifetime, counters_return_to_baseline)
 	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
-	assert_live(_metadata, &self->base, 1, rounded);
+	assert_live(&self->base, 1, rounded);
 	fd2 = dup(fd);
 	ASSERT_LE(0, fd2);
 	map[0] = map_shared(fd, rounded, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map[0]);
 	map[1] = map_shared(fd, page_size(), PROT_READ, rounded - page_size());
 	ASSERT_NE(MAP_FAILED, map[1]);
-	ASSERT_EQ(2, row_mappings(_metadata, ino));
+	ASSERT_EQ(2, test_row_mappings(ino));
 
 	ASSERT_EQ(0, close(fd));
-	assert_live(_metadata, &self->base, 1, rounded);
+	assert_live(&self->base, 1, rounded);
 	ASSERT_EQ(0, munmap(map[0], rounded));
-	assert_live(_metadata, &self->base, 1, rounded);
-	ASSERT_EQ(1, row_mappings(_metadata, ino));
+	assert_live(&self->base, 1, rounded);
+	ASSERT_EQ(1, test_row_mappings(ino));
 	ASSERT_EQ(0, close(fd2));
-	assert_live(_metadata, &self->base, 1, rounded);
+	assert_live(&self->base, 1, rounded);
 	ASSERT_EQ(0, munmap(map[1], page_size()));
 
 	ASSERT_EQ(-ENOENT, row_read(ino, &row));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 /* Punching a hole splits the mapping; all pieces must still be released. */
@@ -114,13 +114,13 @@ TEST_F(lifetime, partial_munmap_releases)
 	ASSERT_EQ(0, munmap(map + 3 * ps, 2 * ps));
 	ASSERT_EQ(-1, pattern_check(map, 3 * ps, 0, 9));
 	ASSERT_EQ(-1, pattern_check(map + 5 * ps, 3 * ps, 5 * ps, 9));
-	assert_live(_metadata, &self->base, 1, size);
+	assert_live(&self->base, 1, size);
 
 	ASSERT_EQ(0, munmap(map, 3 * ps));
-	assert_live(_metadata, &self->base, 1, size);
+	assert_live(&self->base, 1, size);
 	ASSERT_EQ(0, munmap(map + 5 * ps, 3 * ps));
 	ASSERT_EQ(-ENOENT, row_read(ino, &row));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_F(lifetime, debugfs_row)
@@ -140,7 +140,7 @@ TEST_F(lifetime, debugfs_row)
 	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
-	get_row(_metadata, ino, &row);
+	test_row(ino, &row);
 	ASSERT_EQ(ino, row.ino);
 	ASSERT_EQ(size, row.size);
 	ASSERT_EQ(getpid(), row.pid);
@@ -154,14 +154,14 @@ TEST_F(lifetime, debugfs_row)
 
 	map[0] = map_shared(fd, size, PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, map[0]);
-	ASSERT_EQ(1, row_mappings(_metadata, ino));
+	ASSERT_EQ(1, test_row_mappings(ino));
 	map[1] = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(MAP_FAILED, map[1]);
-	ASSERT_EQ(2, row_mappings(_metadata, ino));
+	ASSERT_EQ(2, test_row_mappings(ino));
 	ASSERT_EQ(0, munmap(map[1], size));
-	ASSERT_EQ(1, row_mappings(_metadata, ino));
+	ASSERT_EQ(1, test_row_mappings(ino));
 	ASSERT_EQ(0, munmap(map[0], size));
-	ASSERT_EQ(0, row_mappings(_metadata, ino));
+	ASSERT_EQ(0, test_row_mappings(ino));
 
 	ASSERT_EQ(0, close(fd));
 	ASSERT_EQ(-ENOENT, row_read(ino, &row));
@@ -176,12 +176,12 @@ TEST_F(lifetime, debugfs_row_sixty_four_mib)
 	fd = cohbuf_alloc(self->dev, SZ_64M, NULL, O_RDWR);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
-	get_row(_metadata, ino, &row);
+	test_row(ino, &row);
 	ASSERT_EQ(SZ_64M, row.size);
 	ASSERT_LE(SZ_64M / SZ_4M, row.chunks);
-	assert_live(_metadata, &self->base, 1, SZ_64M);
+	assert_live(&self->base, 1, SZ_64M);
 	ASSERT_EQ(0, close(fd));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 /* A forked child gets its own copy of the mapping, and it is counted. */
@@ -212,14 +212,14 @@ TEST_F(lifetime, fork_counts_mapping)
 		_exit(read(pipefd[0], &c, 1) == 0 ? 0 : 1);
 	}
 	close(pipefd[0]);
-	EXPECT_EQ(2, row_mappings(_metadata, ino));
+	EXPECT_EQ(2, test_row_mappings(ino));
 	close(pipefd[1]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
-	ASSERT_EQ(1, row_mappings(_metadata, ino));
+	ASSERT_EQ(1, test_row_mappings(ino));
 	ASSERT_EQ(0, munmap(map, size));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 /*
@@ -310,7 +310,7 @@ TEST_F_TIMEOUT(unload, busy_while_buffer_lives, 60)
 	int dev, fd, ret;
 	void *map;
 
-	dev = open_dev(_metadata);
+	dev = test_open();
 	fd = cohbuf_alloc(dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	map = map_shared(fd, SZ_1M, PROT_READ | PROT_WRITE, 0);
@@ -340,7 +340,7 @@ TEST_F_TIMEOUT(unload, busy_while_buffer_lives, 60)
 	ret = module_load(self->cohbuf_ko, self->cohbuf_params);
 	ASSERT_EQ(0, ret) TH_LOG("reloading %s \"%s\": %s", self->cohbuf_ko,
 				 self->cohbuf_params, strerror(-ret));
-	dev = open_dev(_metadata);
+	dev = test_open();
 	fd = cohbuf_alloc(dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ((off_t)SZ_1M, lseek(fd, 0, SEEK_END));

@@ -28,7 +28,7 @@ FIXTURE_SETUP(mmap)
 	self->fd = -1;
 	self->ps = page_size();
 	self->size = NPAGES * self->ps;
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	self->fd = cohbuf_alloc(self->dev, self->size, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	self->full = map_shared(self->fd, self->size, PROT_READ | PROT_WRITE, 0);
@@ -174,7 +174,7 @@ FIXTURE_SETUP(rdonly)
 {
 	self->map = MAP_FAILED;
 	self->size = 4 * page_size();
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	self->fd = cohbuf_alloc(self->dev, self->size, NULL, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 }

@@ -49,7 +49,7 @@ FIXTURE(pressure) {
 
 FIXTURE_SETUP(pressure)
 {
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	ASSERT_EQ(0, counters_get(&self->base));
 	ASSERT_EQ(0, module_param_get("cohbuf", "max_total_size", &self->saved_total));
 }

@@ -432,7 +432,7 @@ FIXTURE_SETUP(race)
 
 	ASSERT_LE(0, imp) TH_LOG("%s: %s", COHBUF_IMPORTER_DEVICE, strerror(-imp));
 	close(imp);
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	ASSERT_EQ(0, counters_get(&self->base));
 }
 

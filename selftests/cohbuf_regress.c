@@ -59,7 +59,7 @@ FIXTURE(regress) {
 FIXTURE_SETUP(regress)
 {
 	self->imp = -1;
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	self->imp = cohbuf_importer_open();
 	ASSERT_LE(0, self->imp) TH_LOG("%s: %s", COHBUF_IMPORTER_DEVICE, strerror(-self->imp));
 	ASSERT_EQ(0, counters_get(&self->base));
@@ -84,22 +84,8 @@ FIXTURE_TEARDOWN_PARENT(regress)
 	EXPECT_EQ(0, module_param_set("cohbuf", "max_total_size", self->saved_total_max));
 }
 
-/* Nothing is left over compared with the start of the test. */
-static void assert_baseline(struct __test_metadata *_metadata,
-			    const struct counters *base)
-{
-	struct counters now;
-	char want[128], got[128];
-	int ret;
-
-	ret = counters_wait(base, 5000, &now);
-	ASSERT_EQ(0, ret) TH_LOG("counters: want %s, got %s",
-				 counters_str(base, want, sizeof(want)),
-				 counters_str(&now, got, sizeof(got)));
-}
-
 /* errno of COHBUF_IOCTL_ALLOC for @size, or 0 (the fd closed) on success. */
-static int alloc_errno(int dev, uint64_t size, uint32_t fd_flags)
+static int alloc_size_errno(int dev, uint64_t size, uint32_t fd_flags)
 {
 	struct cohbuf_alloc req = { .size = size, .fd_flags = fd_flags, .fd = -1 };
 
@@ -111,9 +97,9 @@ static int alloc_errno(int dev, uint64_t size, uint32_t fd_flags)
 
 TEST_F(regress, zero_size)
 {
-	ASSERT_EQ(EINVAL, alloc_errno(self->dev, 0, O_RDWR));
-	ASSERT_EQ(EINVAL, alloc_errno(self->dev, 0, O_RDONLY | O_CLOEXEC));
-	assert_baseline(_metadata, &self->base);
+	ASSERT_EQ(EINVAL, alloc_size_errno(self->dev, 0, O_RDWR));
+	ASSERT_EQ(EINVAL, alloc_size_errno(self->dev, 0, O_RDONLY | O_CLOEXEC));
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -131,7 +117,7 @@ TEST_F(regress, size_overflow)
 	int fd, ret;
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		ret = alloc_errno(self->dev, sizes[i], O_RDWR);
+		ret = alloc_size_errno(self->dev, sizes[i], O_RDWR);
 		ASSERT_TRUE(ret == EINVAL || ret == EFBIG)
 			TH_LOG("size %#llx: errno %d", (unsigned long long)sizes[i], ret);
 	}
@@ -140,11 +126,11 @@ TEST_F(regress, size_overflow)
 	self->limits_changed = true;
 	ASSERT_EQ(0, module_param_set("cohbuf", "max_buffer_size", ~0ULL));
 	ASSERT_EQ(0, module_param_set("cohbuf", "max_total_size", ~0ULL));
-	ASSERT_EQ(EINVAL, alloc_errno(self->dev, ~0ULL, O_RDWR));
-	ASSERT_EQ(EINVAL, alloc_errno(self->dev, ~0ULL - ps + 2, O_RDWR));
+	ASSERT_EQ(EINVAL, alloc_size_errno(self->dev, ~0ULL, O_RDWR));
+	ASSERT_EQ(EINVAL, alloc_size_errno(self->dev, ~0ULL - ps + 2, O_RDWR));
 	ASSERT_EQ(0, module_param_set("cohbuf", "max_buffer_size", self->saved_buffer_max));
 	ASSERT_EQ(0, module_param_set("cohbuf", "max_total_size", self->saved_total_max));
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 
 	/* offset + length past 2^64, at the importer */
 	fd = cohbuf_alloc(self->dev, 4 * ps, NULL, O_RDWR | O_CLOEXEC);
@@ -158,7 +144,7 @@ TEST_F(regress, size_overflow)
 						 ~0ULL - 3, &crc));
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att.handle));
 	close(fd);
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -190,10 +176,10 @@ TEST_F(regress, mremap_growth)
 	ASSERT_EQ(MAP_FAILED, p);
 	ASSERT_EQ(EFAULT, errno);
 	ASSERT_EQ(-1, pattern_check(map, ps, 0, 7));
-	ASSERT_EQ(1, row_mappings(_metadata, ino));
+	ASSERT_EQ(1, test_row_mappings(ino));
 	ASSERT_EQ(0, munmap(map, ps));
 	close(fd);
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 /* Device memory has no copy-on-write: MAP_PRIVATE fails in every mode. */
@@ -218,7 +204,7 @@ TEST_F(regress, map_private)
 	ASSERT_EQ(EINVAL, errno);
 	close(rdonly);
 	close(fd);
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -236,18 +222,18 @@ TEST_F(regress, emfile_at_export)
 	n = fd_table_fill(self->dev, LIMIT, fillers, &old);
 	ASSERT_LT(0, n) TH_LOG("filling the fd table: %s", strerror(-n));
 	for (i = 0; i < 16; i++) {
-		ASSERT_EQ(EMFILE, alloc_errno(self->dev, SZ_1M, O_RDWR | O_CLOEXEC));
+		ASSERT_EQ(EMFILE, alloc_size_errno(self->dev, SZ_1M, O_RDWR | O_CLOEXEC));
 	}
 
 	/* one free slot: the allocation takes it */
 	close(fillers[--n]);
 	fd = cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_EQ(fillers[n], fd);
-	ASSERT_EQ(EMFILE, alloc_errno(self->dev, SZ_1M, O_RDWR));
+	ASSERT_EQ(EMFILE, alloc_size_errno(self->dev, SZ_1M, O_RDWR));
 	close(fd);
 	ASSERT_EQ(0, fd_table_release(fillers, n, &old));
 	/* (the counters are files: read them once there are fds again) */
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 
 	/* a copy-out that fails after everything else succeeded */
 	req = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
@@ -267,7 +253,7 @@ TEST_F(regress, emfile_at_export)
 	ASSERT_EQ(next, fd);
 	close(fd);
 	munmap(req, page_size());
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -355,7 +341,7 @@ TEST_F_TIMEOUT(regress, close_racing_release, 300)
 		}
 		pthread_barrier_destroy(&go);
 	}
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -374,12 +360,12 @@ TEST_F_TIMEOUT(regress, huge_request, 120)
 	ASSERT_EQ(0, module_param_set("cohbuf", "max_buffer_size", ~0ULL));
 	ASSERT_EQ(0, module_param_set("cohbuf", "max_total_size", ~0ULL));
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		ASSERT_EQ(ENOMEM, alloc_errno(self->dev, sizes[i], O_RDWR))
+		ASSERT_EQ(ENOMEM, alloc_size_errno(self->dev, sizes[i], O_RDWR))
 			TH_LOG("size %#llx", (unsigned long long)sizes[i]);
 	}
 	/* and an ordinary buffer of several chunks still works */
-	ASSERT_EQ(0, alloc_errno(self->dev, 3 * SZ_4M + 5 * page_size(), O_RDWR));
-	assert_baseline(_metadata, &self->base);
+	ASSERT_EQ(0, alloc_size_errno(self->dev, 3 * SZ_4M + 5 * page_size(), O_RDWR));
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -419,7 +405,7 @@ TEST_F_TIMEOUT(regress, info_leak, 180)
 			close(fd);
 		}
 	}
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -484,7 +470,7 @@ TEST_F(regress, rdonly_export_writable)
 	ASSERT_EQ(-1, bytes_check(map, size, 0));
 	munmap(map, size);
 	close(fd);
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -530,7 +516,7 @@ TEST_F(regress, dma_addr_non_root)
 						 WEXITSTATUS(status));
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att.handle));
 	close(fd);
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -575,7 +561,7 @@ TEST_F_TIMEOUT(regress, cpu_access_while_mapped, 180)
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att.handle));
 	munmap(map, size);
 	close(fd);
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -612,7 +598,7 @@ TEST_F(regress, importers_overlap)
 		close(vgem);
 	}
 	close(fd);
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -636,7 +622,7 @@ TEST_F(regress, many_attachments)
 	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
 	for (i = 0; i < N; i++)
 		ASSERT_EQ(0, cohbuf_importer_attach(self->imp, fd, &att[i])) TH_LOG("attach %d", i);
-	get_row(_metadata, ino, &row);
+	test_row(ino, &row);
 	ASSERT_EQ(N, row.attachments);
 	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, att[0].handle, 0, size, 0x5eed));
 	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, att[0].handle, 0, size, &crc0));
@@ -654,10 +640,10 @@ TEST_F(regress, many_attachments)
 	ASSERT_EQ(crc0, crc);
 	for (i = 1; i < N; i += 2)
 		ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att[i].handle));
-	get_row(_metadata, ino, &row);
+	test_row(ino, &row);
 	ASSERT_EQ(0, row.attachments);
 	close(fd);
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 TEST_HARNESS_MAIN

@@ -30,7 +30,7 @@ FIXTURE_SETUP(share)
 {
 	self->pid = -1;
 	self->map = MAP_FAILED;
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	self->fd = cohbuf_alloc(self->dev, SHARE_SIZE, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	self->map = map_shared(self->fd, SHARE_SIZE, PROT_READ | PROT_WRITE, 0);

@@ -11,6 +11,7 @@
 #ifndef COHBUF_TEST_H
 #define COHBUF_TEST_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,8 +34,13 @@
 size_t page_size(void);
 uint64_t page_align(uint64_t size);
 
-/* COHBUF_IOCTL_ALLOC with a caller-built request: 0, or -errno. */
-int alloc_req(int dev, struct cohbuf_alloc *req);
+/* errno of ioctl(@fd, @cmd, @arg), or 0 if it succeeded. */
+int ioctl_errno(int fd, unsigned long cmd, void *arg);
+/*
+ * errno of COHBUF_IOCTL_ALLOC with a copy of @req, or 0 if it succeeded
+ * (the fd it returned is closed then).
+ */
+int alloc_errno(int dev, const struct cohbuf_alloc *req);
 /*
  * mmap() itself, MAP_SHARED, for the tests of the kernel's mapping rules:
  * the address, or MAP_FAILED with errno set.
@@ -139,12 +145,59 @@ int fd_table_fill(int fd, int limit, int *fillers, struct rlimit *old);
 /* Close @n @fillers and restore the limit: 0, or -errno. */
 int fd_table_release(const int *fillers, int n, const struct rlimit *old);
 
+/* The lowest free file descriptor, which the next open() gets; or -errno. */
+int lowest_free_fd(void);
+
+/*
+ * A private page holding a copy of the @len bytes at @arg, made read-only:
+ * an ioctl argument the kernel can read but not write back. MAP_FAILED if
+ * it cannot be made.
+ */
+void *readonly_copy(const void *arg, size_t len);
+
 /* Kernel modules, by name (as in /sys/module) or by .ko path. */
 bool module_loaded(const char *name);
 int module_unload(const char *name);
 int module_load(const char *path, const char *params);
 /* "name=value name=value" from /sys/module/<name>/parameters: 0, or -errno. */
 int module_params(const char *name, char *out, size_t len);
+
+/* A module of the build under test, to load it again after unloading it. */
+struct module_ko {
+	const char *name;		/* as in /sys/module */
+	char path[PATH_MAX];		/* the .ko file */
+	char params[1024];		/* the parameters it runs with now */
+	bool unloaded;			/* by ko_unload() */
+};
+
+/*
+ * Module @name, built as @build/@file: fills @ko with its path and current
+ * parameters. 0, or -errno if the .ko is not readable or the parameters
+ * cannot be read.
+ */
+int ko_find(struct module_ko *ko, const char *build, const char *name,
+	    const char *file);
+/* Unloads the module (and remembers that it did): 0, or -errno. */
+int ko_unload(struct module_ko *ko);
+/*
+ * Loads the module again, with its parameters, if ko_unload() unloaded it
+ * and it is not loaded now: 0, or -errno.
+ */
+int ko_reload(struct module_ko *ko);
+
+/* A module parameter a test changes, and its value before the first change. */
+struct saved_param {
+	const char *module;
+	const char *name;
+	uint64_t val;
+	bool saved;
+};
+
+/* Sets the parameter, saving its value first unless it is saved: 0, or -errno. */
+int param_change(struct saved_param *p, const char *module, const char *name,
+		 uint64_t val);
+/* Puts back the saved value, if any: 0, or -errno. */
+int param_restore(const struct saved_param *p);
 
 /* The program cohbuf_share execs, and what it says back. */
 #define PEER_PROG		"cohbuf_peer"
