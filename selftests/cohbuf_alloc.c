@@ -9,14 +9,11 @@
 
 #include "cohbuf_harness.h"
 
-FIXTURE(alloc_size) {
-	int dev;
-	struct test_buf buf;
-};
-
 FIXTURE_VARIANT(alloc_size) {
 	uint64_t size;
 };
+
+BUF_FIXTURE(alloc_size, variant->size, O_RDWR | O_CLOEXEC, PROT_NONE)
 
 FIXTURE_VARIANT_ADD(alloc_size, one_byte) { .size = 1 };
 FIXTURE_VARIANT_ADD(alloc_size, one_page) { .size = SZ_4K };
@@ -24,18 +21,6 @@ FIXTURE_VARIANT_ADD(alloc_size, one_mib) { .size = SZ_1M };
 FIXTURE_VARIANT_ADD(alloc_size, four_mib) { .size = SZ_4M };
 FIXTURE_VARIANT_ADD(alloc_size, four_mib_plus_one) { .size = SZ_4M + 1 };
 FIXTURE_VARIANT_ADD(alloc_size, sixty_four_mib) { .size = SZ_64M };
-
-FIXTURE_SETUP(alloc_size)
-{
-	self->dev = test_open();
-	test_buf_alloc(&self->buf, self->dev, variant->size, O_RDWR | O_CLOEXEC, PROT_NONE);
-}
-
-FIXTURE_TEARDOWN(alloc_size)
-{
-	buf_free(&self->buf);
-	close(self->dev);
-}
 
 TEST_F(alloc_size, size_is_page_rounded)
 {

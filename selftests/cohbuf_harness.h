@@ -27,27 +27,18 @@
 
 /* ---- the devices ---- */
 
-static inline int _test_open(struct __test_metadata *_metadata)
+static inline int _test_opened(struct __test_metadata *_metadata, int fd,
+			       const char *path, const char *module)
 {
-	int dev = cohbuf_open();
-
-	ASSERT_LE(0, dev) TH_LOG("open %s: %s (is the module loaded?)",
-				 COHBUF_DEVICE, strerror(-dev));
-	return dev;
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s (is %s loaded?)", path, strerror(-fd),
+				module);
+	return fd;
 }
 /* /dev/cohbuf */
-#define test_open() _test_open(_metadata)
-
-static inline int _test_open_importer(struct __test_metadata *_metadata)
-{
-	int imp = cohbuf_importer_open();
-
-	ASSERT_LE(0, imp) TH_LOG("open %s: %s (is cohbuf_importer loaded?)",
-				 COHBUF_IMPORTER_DEVICE, strerror(-imp));
-	return imp;
-}
+#define test_open() _test_opened(_metadata, cohbuf_open(), COHBUF_DEVICE, "cohbuf")
 /* /dev/cohbuf_importer */
-#define test_open_importer() _test_open_importer(_metadata)
+#define test_open_importer() \
+	_test_opened(_metadata, cohbuf_importer_open(), COHBUF_IMPORTER_DEVICE, IMP_MODULE)
 
 /* ---- buffers ---- */
 
@@ -362,6 +353,28 @@ static inline void _expect_ko_reloaded(struct __test_metadata *_metadata,
 	FIXTURE_TEARDOWN(name)				\
 	{						\
 		close(self->dev);			\
+	}
+
+/*
+ * BUF_FIXTURE(name, size, fd_flags, prot): a fixture whose tests start with
+ * /dev/cohbuf open in self->dev and a buffer in self->buf, allocated and
+ * mapped as test_buf_alloc() does. The arguments may use the fixture's
+ * variant (variant->size, say), whose FIXTURE_VARIANT() then comes first.
+ */
+#define BUF_FIXTURE(name, size, fd_flags, prot)				\
+	FIXTURE(name) {							\
+		int dev;						\
+		struct test_buf buf;					\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		self->dev = test_open();				\
+		test_buf_alloc(&self->buf, self->dev, size, fd_flags, prot); \
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		buf_free(&self->buf);					\
+		close(self->dev);					\
 	}
 
 #endif /* COHBUF_HARNESS_H */
