@@ -127,7 +127,7 @@ FIXTURE(vgem) {
 	int dev;
 	int vgem;
 	struct test_buf buf;
-	struct live base;
+	struct counters base;
 	int exported;
 	uint32_t handle;
 	bool have_handle;
@@ -142,7 +142,7 @@ FIXTURE_SETUP(vgem)
 		SKIP(return, "no vgem device (modprobe vgem: status %d)", ret);
 	self->exported = -1;
 	self->dev = test_open();
-	test_live(&self->base);
+	test_counters(&self->base);
 	test_buf_alloc(&self->buf, self->dev, BUF_SIZE, O_RDWR | O_CLOEXEC,
 		       PROT_READ | PROT_WRITE);
 	pattern_fill(self->buf.map, BUF_SIZE, 0, 5);

@@ -60,41 +60,9 @@ TEST_F(bad_alloc, fails_leaving_nothing)
 	assert_live(&self->base, 0, 0);
 }
 
-/* Ioctl numbers that are not COHBUF_IOCTL_ALLOC, each with a valid argument. */
+/* Ioctl numbers next to COHBUF_IOCTL_ALLOC, each with a valid argument. */
 DEV_FIXTURE(bad_ioctl)
-
-FIXTURE_VARIANT(bad_ioctl) {
-	unsigned long cmd;
-};
-
-FIXTURE_VARIANT_ADD(bad_ioctl, other_nr) {
-	.cmd = _IOWR(COHBUF_IOCTL_MAGIC, 0x01, struct cohbuf_alloc),
-};
-FIXTURE_VARIANT_ADD(bad_ioctl, last_nr) {
-	.cmd = _IOWR(COHBUF_IOCTL_MAGIC, 0xff, struct cohbuf_alloc),
-};
-FIXTURE_VARIANT_ADD(bad_ioctl, other_magic) {
-	.cmd = _IOWR('X', 0x00, struct cohbuf_alloc),
-};
-FIXTURE_VARIANT_ADD(bad_ioctl, next_magic) {
-	.cmd = _IOWR(COHBUF_IOCTL_MAGIC + 1, 0x00, struct cohbuf_alloc),
-};
-FIXTURE_VARIANT_ADD(bad_ioctl, size_u64) {
-	.cmd = _IOWR(COHBUF_IOCTL_MAGIC, 0x00, __u64),
-};
-FIXTURE_VARIANT_ADD(bad_ioctl, size_larger) {
-	.cmd = _IOC(_IOC_READ | _IOC_WRITE, COHBUF_IOCTL_MAGIC, 0x00,
-		    sizeof(struct cohbuf_alloc) + 8),
-};
-FIXTURE_VARIANT_ADD(bad_ioctl, write_only) {
-	.cmd = _IOW(COHBUF_IOCTL_MAGIC, 0x00, struct cohbuf_alloc),
-};
-FIXTURE_VARIANT_ADD(bad_ioctl, read_only) {
-	.cmd = _IOR(COHBUF_IOCTL_MAGIC, 0x00, struct cohbuf_alloc),
-};
-FIXTURE_VARIANT_ADD(bad_ioctl, no_argument) {
-	.cmd = _IO(COHBUF_IOCTL_MAGIC, 0x00),
-};
+NEAR_IOCTL_VARIANTS(bad_ioctl, COHBUF_IOCTL_MAGIC, 0x00, struct cohbuf_alloc);
 
 TEST_F(bad_ioctl, enotty)
 {
@@ -219,46 +187,28 @@ TEST_F(errors, emfile_when_fd_table_full)
 	ASSERT_EQ(fillers[0], cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC));
 }
 
-/*
- * Tests that lower max_total_size. The teardown runs in the harness's
- * parent process, after the test process and all its buffers are gone, so
- * the limit is restored even when an assertion cut the test short.
- */
-FIXTURE(total_cap) {
-	int dev;
-	struct saved_param cap;
-};
-
-FIXTURE_SETUP(total_cap)
-{
-	self->dev = test_open();
-}
-
-FIXTURE_TEARDOWN_PARENT(total_cap)
-{
-	expect_param_restored(&self->cap);
-}
+/* The limit on all buffers together, max_total_size. */
+DEV_FIXTURE(total_cap)
 
 TEST_F(total_cap, enomem_at_cap)
 {
-	struct live base;
+	uint64_t cap = self->base.bytes + 3 * SZ_1M;
 	int fd[3], i;
 
-	test_live(&base);
-	test_param_set(&self->cap, "cohbuf", "max_total_size", base.bytes + 3 * SZ_1M);
+	test_param_set(&self->params, "cohbuf", "max_total_size", cap);
 	for (i = 0; i < 3; i++)
 		fd[i] = test_alloc(self->dev, SZ_1M, O_RDWR);
 	/* exactly full: not even one more page */
 	ASSERT_EQ(-ENOMEM, cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR));
 	ASSERT_EQ(-ENOMEM, cohbuf_alloc(self->dev, 1, NULL, O_RDWR));
-	assert_live(&base, 3, 3 * SZ_1M);
+	assert_live(&self->base, 3, 3 * SZ_1M);
 
 	/* freeing a buffer makes room again */
 	ASSERT_EQ(0, close(fd[0]));
 	fd[0] = test_alloc(self->dev, SZ_1M, O_RDWR);
 	for (i = 0; i < 3; i++)
 		close(fd[i]);
-	assert_live(&base, 0, 0);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_HARNESS_MAIN

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -105,26 +106,18 @@ static inline void buf_free(struct test_buf *b)
 
 /* ---- what the modules count: the leak checks ---- */
 
-static inline void _test_live(struct __test_metadata *_metadata, struct live *live)
-{
-	int ret = live_read(live);
-
-	ASSERT_EQ(0, ret) TH_LOG("%s/live_*: %s", DEBUGFS_DIR, strerror(-ret));
-}
-/* Reads cohbuf's live buffers and bytes. */
-#define test_live(live) _test_live(_metadata, live)
-
 static inline void _assert_live(struct __test_metadata *_metadata,
-				const struct live *base, uint64_t buffers,
+				const struct counters *base, uint64_t buffers,
 				uint64_t bytes)
 {
 	struct live now;
+	int ret = live_read(&now);
 
-	test_live(&now);
+	ASSERT_EQ(0, ret) TH_LOG("%s/live_*: %s", DEBUGFS_DIR, strerror(-ret));
 	ASSERT_EQ(base->buffers + buffers, now.buffers);
 	ASSERT_EQ(base->bytes + bytes, now.bytes);
 }
-/* cohbuf's live counters are @buffers and @bytes above @base. */
+/* cohbuf's live buffers and bytes are @buffers and @bytes above @base. */
 #define assert_live(base, buffers, bytes) _assert_live(_metadata, base, buffers, bytes)
 
 static inline void _test_counters(struct __test_metadata *_metadata,
@@ -285,31 +278,35 @@ static inline int _test_fd_table_fill(struct __test_metadata *_metadata, int fd,
 /* ---- module parameters and reloading ---- */
 
 static inline void _test_param_set(struct __test_metadata *_metadata,
-				   struct saved_param *p, const char *module,
+				   struct saved_params *sp, const char *module,
 				   const char *name, uint64_t val)
 {
-	int ret = param_change(p, module, name, val);
+	int ret = param_change(sp, module, name, val);
 
 	ASSERT_EQ(0, ret) TH_LOG("%s.%s=%llu: %s", module, name,
 				 (unsigned long long)val, strerror(-ret));
 }
 /*
- * Sets a module parameter, saving its value in @p first: restore it with
- * expect_param_restored(@p) in a FIXTURE_TEARDOWN_PARENT, which runs
+ * Sets a module parameter, saving its value in @sp first: the standard
+ * fixtures put it back in their FIXTURE_TEARDOWN_PARENT, which runs
  * whatever happened in the test.
  */
-#define test_param_set(p, module, name, val) _test_param_set(_metadata, p, module, name, val)
+#define test_param_set(sp, module, name, val) _test_param_set(_metadata, sp, module, name, val)
 
-static inline void _expect_param_restored(struct __test_metadata *_metadata,
-					  const struct saved_param *p)
+static inline void _expect_params_restored(struct __test_metadata *_metadata,
+					   const struct saved_params *sp)
 {
-	int ret = param_restore(p);
+	int i, ret;
 
-	EXPECT_EQ(0, ret) TH_LOG("restoring %s.%s=%llu: %s", p->module, p->name,
-				 (unsigned long long)p->val, strerror(-ret));
+	for (i = sp->n - 1; i >= 0; i--) {
+		ret = param_restore(&sp->p[i]);
+		EXPECT_EQ(0, ret) TH_LOG("restoring %s.%s=%llu: %s", sp->p[i].module,
+					 sp->p[i].name, (unsigned long long)sp->p[i].val,
+					 strerror(-ret));
+	}
 }
-/* Puts back what test_param_set() changed. */
-#define expect_param_restored(p) _expect_param_restored(_metadata, p)
+/* Puts back what test_param_set() changed, last change first. */
+#define expect_params_restored(sp) _expect_params_restored(_metadata, sp)
 
 static inline void _test_ko_find(struct __test_metadata *_metadata,
 				 struct module_ko *ko, const char *build,
@@ -336,24 +333,59 @@ static inline void _expect_ko_reloaded(struct __test_metadata *_metadata,
 /* ---- fixtures ---- */
 
 /*
- * DEV_FIXTURE(name): a fixture whose tests start with /dev/cohbuf open in
- * self->dev and cohbuf's live counters in self->base. Fixtures that share
- * this state but not a variant table each declare it.
+ * DEV_FIXTURE(name) and IMP_FIXTURE(name): the standard fixtures. Their
+ * tests start with
+ *   self->dev     /dev/cohbuf open;
+ *   self->imp     /dev/cohbuf_importer open (IMP_FIXTURE; -1 in DEV_FIXTURE);
+ *   self->base    every counter as it was (cohbuf's, the importer's and
+ *                 bufinfo's), for the leak checks;
+ *   self->params  the module parameters the test changes with
+ *                 test_param_set(&self->params, ...), put back by the
+ *                 teardown, which runs in the harness's parent process once
+ *                 the test process, and everything it held, is gone.
  */
-#define DEV_FIXTURE(name)				\
-	FIXTURE(name) {					\
-		int dev;				\
-		struct live base;			\
-	};						\
-	FIXTURE_SETUP(name)				\
-	{						\
-		self->dev = test_open();		\
-		test_live(&self->base);			\
-	}						\
-	FIXTURE_TEARDOWN(name)				\
-	{						\
-		close(self->dev);			\
+#define DEV_FIXTURE(name) STD_FIXTURE(name, false)
+#define IMP_FIXTURE(name) STD_FIXTURE(name, true)
+
+#define STD_FIXTURE(name, with_importer)				\
+	FIXTURE(name) {							\
+		int dev;						\
+		int imp;						\
+		struct counters base;					\
+		struct saved_params params;				\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		self->dev = test_open();				\
+		self->imp = (with_importer) ? test_open_importer() : -1; \
+		test_counters(&self->base);				\
+	}								\
+	FIXTURE_TEARDOWN_PARENT(name)					\
+	{								\
+		expect_params_restored(&self->params);			\
 	}
+
+/*
+ * NEAR_IOCTL_VARIANTS(fixture, magic, nr, type): declares the variants of
+ * @fixture, each an ioctl number .cmd one field away from the valid
+ * _IOWR(@magic, @nr, @type): another number, another magic, another size,
+ * another direction. A driver must refuse each with ENOTTY.
+ */
+#define NEAR_IOCTL_VARIANTS(f, magic, nr, type)				\
+	FIXTURE_VARIANT(f) {						\
+		unsigned long cmd;					\
+	};								\
+	FIXTURE_VARIANT_ADD(f, next_nr) { .cmd = _IOWR(magic, (nr) + 1, type) }; \
+	FIXTURE_VARIANT_ADD(f, last_nr) { .cmd = _IOWR(magic, 0xff, type) }; \
+	FIXTURE_VARIANT_ADD(f, other_magic) { .cmd = _IOWR('X', nr, type) }; \
+	FIXTURE_VARIANT_ADD(f, next_magic) { .cmd = _IOWR((magic) + 1, nr, type) }; \
+	FIXTURE_VARIANT_ADD(f, size_u64) { .cmd = _IOWR(magic, nr, __u64) }; \
+	FIXTURE_VARIANT_ADD(f, size_larger) {				\
+		.cmd = _IOC(_IOC_READ | _IOC_WRITE, magic, nr, sizeof(type) + 8), \
+	};								\
+	FIXTURE_VARIANT_ADD(f, write_only) { .cmd = _IOW(magic, nr, type) }; \
+	FIXTURE_VARIANT_ADD(f, read_only) { .cmd = _IOR(magic, nr, type) }; \
+	FIXTURE_VARIANT_ADD(f, no_argument) { .cmd = _IO(magic, nr) }
 
 /*
  * BUF_FIXTURE(name, size, fd_flags, prot): a fixture whose tests start with

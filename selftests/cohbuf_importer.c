@@ -177,7 +177,7 @@ FIXTURE(imp) {
 	int dev;
 	int imp;
 	uint64_t base;
-	struct live live;
+	struct counters live;
 };
 
 FIXTURE_SETUP(imp)
@@ -185,7 +185,7 @@ FIXTURE_SETUP(imp)
 	self->dev = test_open();
 	self->imp = open_imp(_metadata);
 	self->base = get_imp_live(_metadata);
-	test_live(&self->live);
+	test_counters(&self->live);
 }
 
 FIXTURE_TEARDOWN(imp)
@@ -560,21 +560,14 @@ TEST_F(imp, handles_belong_to_their_file)
 FIXTURE(seg) {
 	int dev;
 	int imp;
-	uint64_t saved;
-	bool restore;
+	struct saved_params params;
 };
 
 FIXTURE_SETUP(seg)
 {
-	int ret;
-
 	self->dev = test_open();
 	self->imp = open_imp(_metadata);
-	ret = module_param_get(IMP_MODULE, "max_seg_size", &self->saved);
-	ASSERT_EQ(0, ret) TH_LOG("max_seg_size: %s", strerror(-ret));
-	self->restore = true;
-	ret = module_param_set(IMP_MODULE, "max_seg_size", 65536);
-	ASSERT_EQ(0, ret) TH_LOG("max_seg_size=65536: %s", strerror(-ret));
+	test_param_set(&self->params, IMP_MODULE, "max_seg_size", 65536);
 }
 
 /*
@@ -583,13 +576,7 @@ FIXTURE_SETUP(seg)
  */
 FIXTURE_TEARDOWN_PARENT(seg)
 {
-	int ret;
-
-	if (!self->restore)
-		return;
-	ret = module_param_set(IMP_MODULE, "max_seg_size", self->saved);
-	EXPECT_EQ(0, ret) TH_LOG("restoring max_seg_size=%llu: %s",
-				 (unsigned long long)self->saved, strerror(-ret));
+	expect_params_restored(&self->params);
 }
 
 TEST_F_TIMEOUT(seg, nents_and_data_64k, 120)

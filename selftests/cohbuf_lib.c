@@ -397,10 +397,10 @@ TEST_F(buf, name_size_ino)
 TEST_F(buf, alloc_errors)
 {
 	char name[DMA_BUF_NAME_LEN + 1];
-	struct live base;
+	struct counters base;
 	int before = open_fds();
 
-	test_live(&base);
+	test_counters(&base);
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	ASSERT_EQ(-EINVAL, cohbuf_alloc(self->dev, SZ_4K, name, O_RDWR));

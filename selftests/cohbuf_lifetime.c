@@ -17,21 +17,7 @@
 
 #include "cohbuf_harness.h"
 
-FIXTURE(lifetime) {
-	int dev;
-	struct live base;
-};
-
-FIXTURE_SETUP(lifetime)
-{
-	self->dev = test_open();
-	test_live(&self->base);
-}
-
-FIXTURE_TEARDOWN(lifetime)
-{
-	close(self->dev);
-}
+DEV_FIXTURE(lifetime)
 
 TEST_F(lifetime, close_fd_keeps_mapping)
 {

@@ -626,23 +626,30 @@ int ko_reload(struct module_ko *ko)
 	return module_load(ko->path, ko->params);
 }
 
-int param_change(struct saved_param *p, const char *module, const char *name,
+int param_change(struct saved_params *sp, const char *module, const char *name,
 		 uint64_t val)
 {
-	int ret;
+	struct saved_param *p;
+	int i, ret;
 
-	if (!p->saved) {
+	for (i = 0; i < sp->n; i++)
+		if (!strcmp(sp->p[i].module, module) && !strcmp(sp->p[i].name, name))
+			break;
+	if (i == sp->n) {
+		if (sp->n == MAX_SAVED_PARAMS)
+			return -ENOSPC;
+		p = &sp->p[sp->n];
 		ret = module_param_get(module, name, &p->val);
 		if (ret)
 			return ret;
 		p->module = module;
 		p->name = name;
-		p->saved = true;
+		sp->n++;
 	}
 	return module_param_set(module, name, val);
 }
 
 int param_restore(const struct saved_param *p)
 {
-	return p->saved ? module_param_set(p->module, p->name, p->val) : 0;
+	return module_param_set(p->module, p->name, p->val);
 }

@@ -185,18 +185,27 @@ int ko_unload(struct module_ko *ko);
  */
 int ko_reload(struct module_ko *ko);
 
-/* A module parameter a test changes, and its value before the first change. */
+/* The module parameters a test changes, and their values before the first change. */
+#define MAX_SAVED_PARAMS	4
+
 struct saved_param {
 	const char *module;
 	const char *name;
 	uint64_t val;
-	bool saved;
 };
 
-/* Sets the parameter, saving its value first unless it is saved: 0, or -errno. */
-int param_change(struct saved_param *p, const char *module, const char *name,
+struct saved_params {
+	struct saved_param p[MAX_SAVED_PARAMS];
+	int n;
+};
+
+/*
+ * Sets a module parameter, saving its value first unless it is saved
+ * already: 0, or -errno (-ENOSPC when MAX_SAVED_PARAMS are saved).
+ */
+int param_change(struct saved_params *sp, const char *module, const char *name,
 		 uint64_t val);
-/* Puts back the saved value, if any: 0, or -errno. */
+/* Puts back one saved value: 0, or -errno. */
 int param_restore(const struct saved_param *p);
 
 /* The program cohbuf_share execs, and what it says back. */
