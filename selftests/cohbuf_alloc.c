@@ -2,25 +2,18 @@
 /*
  * cohbuf allocation: sizes, zeroing and the fd flags of the returned dma-buf.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "cohbuf_harness.h"
 
-FIXTURE(alloc_size) {
-	int dev;
-	int fd;
-	void *map[2];
-	size_t len;
-};
-
 FIXTURE_VARIANT(alloc_size) {
 	uint64_t size;
 };
+
+BUF_FIXTURE(alloc_size, variant->size, O_RDWR | O_CLOEXEC, PROT_NONE)
 
 FIXTURE_VARIANT_ADD(alloc_size, one_byte) { .size = 1 };
 FIXTURE_VARIANT_ADD(alloc_size, one_page) { .size = SZ_4K };
@@ -29,110 +22,60 @@ FIXTURE_VARIANT_ADD(alloc_size, four_mib) { .size = SZ_4M };
 FIXTURE_VARIANT_ADD(alloc_size, four_mib_plus_one) { .size = SZ_4M + 1 };
 FIXTURE_VARIANT_ADD(alloc_size, sixty_four_mib) { .size = SZ_64M };
 
-FIXTURE_SETUP(alloc_size)
-{
-	self->map[0] = MAP_FAILED;
-	self->map[1] = MAP_FAILED;
-	self->fd = -1;
-	self->len = page_align(variant->size);
-	self->dev = open_dev(_metadata);
-	self->fd = cohbuf_alloc(self->dev, variant->size, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd) TH_LOG("alloc %llu: %s",
-				      (unsigned long long)variant->size, strerror(-self->fd));
-}
-
-FIXTURE_TEARDOWN(alloc_size)
-{
-	int i;
-
-	for (i = 0; i < 2; i++)
-		if (self->map[i] != MAP_FAILED)
-			munmap(self->map[i], self->len);
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->dev >= 0)
-		close(self->dev);
-}
-
 TEST_F(alloc_size, size_is_page_rounded)
 {
 	struct stat st;
 
-	ASSERT_EQ((off_t)self->len, lseek(self->fd, 0, SEEK_END));
-	ASSERT_EQ(0, lseek(self->fd, 0, SEEK_SET));
-	ASSERT_EQ(0, fstat(self->fd, &st));
-	ASSERT_EQ((off_t)self->len, st.st_size);
+	ASSERT_EQ((off_t)self->buf.size, lseek(self->buf.fd, 0, SEEK_END));
+	ASSERT_EQ(0, lseek(self->buf.fd, 0, SEEK_SET));
+	ASSERT_EQ(0, fstat(self->buf.fd, &st));
+	ASSERT_EQ((off_t)self->buf.size, st.st_size);
 }
 
 TEST_F(alloc_size, zeroed)
 {
-	self->map[0] = map_shared(self->fd, self->len, PROT_READ, 0);
-	ASSERT_NE(MAP_FAILED, self->map[0]);
-	ASSERT_EQ(-1, bytes_check(self->map[0], self->len, 0));
+	void *map = test_map(self->buf.fd, self->buf.size, PROT_READ, 0);
+
+	ASSERT_EQ(-1, bytes_check(map, self->buf.size, 0));
 }
 
 TEST_F_TIMEOUT(alloc_size, write_read_pattern, 120)
 {
-	self->map[0] = map_shared(self->fd, self->len, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, self->map[0]);
-	self->map[1] = map_shared(self->fd, self->len, PROT_READ, 0);
-	ASSERT_NE(MAP_FAILED, self->map[1]);
+	size_t len = self->buf.size;
+	void *rw = test_map(self->buf.fd, len, PROT_READ | PROT_WRITE, 0);
+	void *ro = test_map(self->buf.fd, len, PROT_READ, 0);
 
-	pattern_fill(self->map[0], self->len, 0, 0x11);
+	pattern_fill(rw, len, 0, 0x11);
 	/* the same bytes through the writer and through a second mapping */
-	ASSERT_EQ(-1, pattern_check(self->map[0], self->len, 0, 0x11));
-	ASSERT_EQ(-1, pattern_check(self->map[1], self->len, 0, 0x11));
+	ASSERT_EQ(-1, pattern_check(rw, len, 0, 0x11));
+	ASSERT_EQ(-1, pattern_check(ro, len, 0, 0x11));
 
-	pattern_fill(self->map[0], self->len, 0, 0x22);
-	ASSERT_EQ(-1, pattern_check(self->map[1], self->len, 0, 0x22));
+	pattern_fill(rw, len, 0, 0x22);
+	ASSERT_EQ(-1, pattern_check(ro, len, 0, 0x22));
 }
 
-FIXTURE(alloc) {
-	int dev;
-	int fd;
+/* The fd has the access mode and close-on-exec flag asked for. */
+DEV_FIXTURE(alloc_flags)
+
+FIXTURE_VARIANT(alloc_flags) {
+	int fd_flags;
 };
 
-FIXTURE_SETUP(alloc)
+FIXTURE_VARIANT_ADD(alloc_flags, rdwr) { .fd_flags = O_RDWR };
+FIXTURE_VARIANT_ADD(alloc_flags, rdwr_cloexec) { .fd_flags = O_RDWR | O_CLOEXEC };
+FIXTURE_VARIANT_ADD(alloc_flags, rdonly) { .fd_flags = O_RDONLY };
+FIXTURE_VARIANT_ADD(alloc_flags, rdonly_cloexec) { .fd_flags = O_RDONLY | O_CLOEXEC };
+
+TEST_F(alloc_flags, fd_has_them)
 {
-	self->fd = -1;
-	self->dev = open_dev(_metadata);
+	int fd = test_alloc(self->dev, SZ_4K, variant->fd_flags);
+
+	ASSERT_EQ(variant->fd_flags & O_ACCMODE, fcntl(fd, F_GETFL) & O_ACCMODE);
+	ASSERT_EQ((variant->fd_flags & O_CLOEXEC) ? FD_CLOEXEC : 0,
+		  fcntl(fd, F_GETFD) & FD_CLOEXEC);
 }
 
-FIXTURE_TEARDOWN(alloc)
-{
-	if (self->fd >= 0)
-		close(self->fd);
-	close(self->dev);
-}
-
-TEST_F(alloc, cloexec_set)
-{
-	self->fd = cohbuf_alloc(self->dev, SZ_4K, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(FD_CLOEXEC, fcntl(self->fd, F_GETFD) & FD_CLOEXEC);
-}
-
-TEST_F(alloc, cloexec_clear)
-{
-	self->fd = cohbuf_alloc(self->dev, SZ_4K, NULL, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, fcntl(self->fd, F_GETFD) & FD_CLOEXEC);
-}
-
-TEST_F(alloc, access_mode_rdwr)
-{
-	self->fd = cohbuf_alloc(self->dev, SZ_4K, NULL, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(O_RDWR, fcntl(self->fd, F_GETFL) & O_ACCMODE);
-}
-
-TEST_F(alloc, access_mode_rdonly)
-{
-	self->fd = cohbuf_alloc(self->dev, SZ_4K, NULL, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(O_RDONLY, fcntl(self->fd, F_GETFL) & O_ACCMODE);
-	ASSERT_EQ(FD_CLOEXEC, fcntl(self->fd, F_GETFD) & FD_CLOEXEC);
-}
+DEV_FIXTURE(alloc)
 
 /* cohbuf_alloc.fd is output only: whatever it holds on input is ignored. */
 TEST_F(alloc, input_fd_ignored)
@@ -143,38 +86,23 @@ TEST_F(alloc, input_fd_ignored)
 		.fd = -12345,
 	};
 
-	ASSERT_EQ(0, cohbuf_alloc_req(self->dev, &req));
-	self->fd = req.fd;
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ((off_t)SZ_4K, lseek(self->fd, 0, SEEK_END));
+	ASSERT_EQ(0, ioctl_errno(self->dev, COHBUF_IOCTL_ALLOC, &req));
+	ASSERT_LE(0, req.fd);
+	ASSERT_EQ((off_t)SZ_4K, lseek(req.fd, 0, SEEK_END));
 }
 
 /* Each allocation is its own dma-buf: distinct inodes, distinct memory. */
 TEST_F(alloc, buffers_are_distinct)
 {
-	uint64_t ino[2];
-	void *map[2];
-	int fd2, i;
+	struct test_buf a, b;
 
-	self->fd = cohbuf_alloc(self->dev, SZ_4K, NULL, O_RDWR);
-	ASSERT_LE(0, self->fd);
-	fd2 = cohbuf_alloc(self->dev, SZ_4K, NULL, O_RDWR);
-	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, cohbuf_ino(self->fd, &ino[0]));
-	ASSERT_EQ(0, cohbuf_ino(fd2, &ino[1]));
-	ASSERT_NE(ino[0], ino[1]);
-
-	map[0] = map_shared(self->fd, SZ_4K, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map[0]);
-	map[1] = map_shared(fd2, SZ_4K, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map[1]);
-	pattern_fill(map[0], SZ_4K, 0, 1);
-	pattern_fill(map[1], SZ_4K, 0, 2);
-	ASSERT_EQ(-1, pattern_check(map[0], SZ_4K, 0, 1));
-	ASSERT_EQ(-1, pattern_check(map[1], SZ_4K, 0, 2));
-	for (i = 0; i < 2; i++)
-		munmap(map[i], SZ_4K);
-	close(fd2);
+	test_buf_alloc(&a, self->dev, SZ_4K, O_RDWR, PROT_READ | PROT_WRITE);
+	test_buf_alloc(&b, self->dev, SZ_4K, O_RDWR, PROT_READ | PROT_WRITE);
+	ASSERT_NE(a.ino, b.ino);
+	pattern_fill(a.map, SZ_4K, 0, 1);
+	pattern_fill(b.map, SZ_4K, 0, 2);
+	ASSERT_EQ(-1, pattern_check(a.map, SZ_4K, 0, 1));
+	ASSERT_EQ(-1, pattern_check(b.map, SZ_4K, 0, 2));
 }
 
 /*
@@ -184,24 +112,19 @@ TEST_F(alloc, buffers_are_distinct)
 TEST_F_TIMEOUT(alloc, zeroed_after_dirty_free, 120)
 {
 	enum { NBUF = 8 };
-	void *map[NBUF];
-	int fd[NBUF];
+	struct test_buf b[NBUF];
 	int round, i;
 
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < NBUF; i++) {
-			fd[i] = cohbuf_alloc(self->dev, SZ_4M, NULL, O_RDWR);
-			ASSERT_LE(0, fd[i]) TH_LOG("round %d buffer %d: %s",
-						   round, i, strerror(-fd[i]));
-			map[i] = map_shared(fd[i], SZ_4M, PROT_READ | PROT_WRITE, 0);
-			ASSERT_NE(MAP_FAILED, map[i]);
-			ASSERT_EQ(-1, bytes_check(map[i], SZ_4M, 0))
+			test_buf_alloc(&b[i], self->dev, SZ_4M, O_RDWR, PROT_READ | PROT_WRITE);
+			ASSERT_EQ(-1, bytes_check(b[i].map, SZ_4M, 0))
 				TH_LOG("round %d buffer %d not zeroed", round, i);
-			memset(map[i], 0xa5, SZ_4M);
+			memset(b[i].map, 0xa5, SZ_4M);
 		}
 		for (i = 0; i < NBUF; i++) {
-			ASSERT_EQ(0, munmap(map[i], SZ_4M));
-			ASSERT_EQ(0, close(fd[i]));
+			ASSERT_EQ(0, munmap(b[i].map, SZ_4M));
+			ASSERT_EQ(0, close(b[i].fd));
 		}
 	}
 }

@@ -20,50 +20,32 @@
 
 #define BUF_SIZE	SZ_1M
 
-FIXTURE(dmabuf) {
-	int dev;
-	int fd;
-};
-
-FIXTURE_SETUP(dmabuf)
-{
-	self->fd = -1;
-	self->dev = open_dev(_metadata);
-	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-}
-
-FIXTURE_TEARDOWN(dmabuf)
-{
-	if (self->fd >= 0)
-		close(self->fd);
-	close(self->dev);
-}
+BUF_FIXTURE(dmabuf, BUF_SIZE, O_RDWR | O_CLOEXEC, PROT_NONE)
 
 TEST_F(dmabuf, fdinfo_exp_name_and_size)
 {
 	char val[64];
 
-	ASSERT_EQ(0, fdinfo_field(self->fd, "exp_name", val, sizeof(val)));
+	ASSERT_EQ(0, fdinfo_field(self->buf.fd, "exp_name", val, sizeof(val)));
 	ASSERT_STREQ("cohbuf", val);
-	ASSERT_EQ(0, fdinfo_field(self->fd, "size", val, sizeof(val)));
+	ASSERT_EQ(0, fdinfo_field(self->buf.fd, "size", val, sizeof(val)));
 	ASSERT_EQ(BUF_SIZE, strtoull(val, NULL, 10));
 	/* no name until one is set */
-	ASSERT_EQ(-ENOENT, fdinfo_field(self->fd, "name", val, sizeof(val)));
+	ASSERT_EQ(-ENOENT, fdinfo_field(self->buf.fd, "name", val, sizeof(val)));
 }
 
 TEST_F(dmabuf, set_name)
 {
 	char val[64];
 
-	ASSERT_EQ(0, cohbuf_set_name(self->fd, "cohbuf-selftest"));
-	ASSERT_EQ(0, fdinfo_field(self->fd, "name", val, sizeof(val)));
+	ASSERT_EQ(0, cohbuf_set_name(self->buf.fd, "cohbuf-selftest"));
+	ASSERT_EQ(0, fdinfo_field(self->buf.fd, "name", val, sizeof(val)));
 	ASSERT_STREQ("cohbuf-selftest", val);
-	ASSERT_EQ(0, fdinfo_field(self->fd, "exp_name", val, sizeof(val)));
+	ASSERT_EQ(0, fdinfo_field(self->buf.fd, "exp_name", val, sizeof(val)));
 	ASSERT_STREQ("cohbuf", val);
 
-	ASSERT_EQ(0, cohbuf_set_name(self->fd, "renamed"));
-	ASSERT_EQ(0, fdinfo_field(self->fd, "name", val, sizeof(val)));
+	ASSERT_EQ(0, cohbuf_set_name(self->buf.fd, "renamed"));
+	ASSERT_EQ(0, fdinfo_field(self->buf.fd, "name", val, sizeof(val)));
 	ASSERT_STREQ("renamed", val);
 }
 
@@ -73,8 +55,8 @@ TEST_F(dmabuf, set_name_longest)
 
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	ASSERT_EQ(0, cohbuf_set_name(self->fd, name));
-	ASSERT_EQ(0, fdinfo_field(self->fd, "name", val, sizeof(val)));
+	ASSERT_EQ(0, cohbuf_set_name(self->buf.fd, name));
+	ASSERT_EQ(0, fdinfo_field(self->buf.fd, "name", val, sizeof(val)));
 	ASSERT_STREQ(name, val);
 }
 
@@ -82,20 +64,21 @@ TEST_F(dmabuf, set_name_too_long)
 {
 	char name[DMA_BUF_NAME_LEN + 1], val[64];
 
-	ASSERT_EQ(0, cohbuf_set_name(self->fd, "before"));
+	ASSERT_EQ(0, cohbuf_set_name(self->buf.fd, "before"));
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	ASSERT_EQ(-EINVAL, cohbuf_set_name(self->fd, name));
+	ASSERT_EQ(-EINVAL, cohbuf_set_name(self->buf.fd, name));
 	/* the old name stays */
-	ASSERT_EQ(0, fdinfo_field(self->fd, "name", val, sizeof(val)));
+	ASSERT_EQ(0, fdinfo_field(self->buf.fd, "name", val, sizeof(val)));
 	ASSERT_STREQ("before", val);
 }
 
+/* errno of DMA_BUF_IOCTL_SYNC with @flags, or 0. */
 static int sync_buf(int fd, uint64_t flags)
 {
 	struct dma_buf_sync sync = { .flags = flags };
 
-	return ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) ? errno : 0;
+	return ioctl_errno(fd, DMA_BUF_IOCTL_SYNC, &sync);
 }
 
 TEST_F(dmabuf, sync_invalid_flags)
@@ -103,59 +86,37 @@ TEST_F(dmabuf, sync_invalid_flags)
 	int bit;
 
 	/* no direction, at start and at end */
-	ASSERT_EQ(EINVAL, sync_buf(self->fd, DMA_BUF_SYNC_START));
-	ASSERT_EQ(EINVAL, sync_buf(self->fd, DMA_BUF_SYNC_END));
+	ASSERT_EQ(EINVAL, sync_buf(self->buf.fd, DMA_BUF_SYNC_START));
+	ASSERT_EQ(EINVAL, sync_buf(self->buf.fd, DMA_BUF_SYNC_END));
 	for (bit = 0; bit < 64; bit++) {
 		uint64_t f = 1ULL << bit;
 
 		if (f & DMA_BUF_SYNC_VALID_FLAGS_MASK)
 			continue;
-		EXPECT_EQ(EINVAL, sync_buf(self->fd, f | DMA_BUF_SYNC_RW))
+		EXPECT_EQ(EINVAL, sync_buf(self->buf.fd, f | DMA_BUF_SYNC_RW))
 			TH_LOG("sync flags bit %d", bit);
 	}
 }
 
 /* begin/end CPU access in each direction, around real accesses */
-FIXTURE(sync) {
-	int dev;
-	int fd;
-	void *map;
-};
-
 FIXTURE_VARIANT(sync) {
 	uint64_t dir;
 };
+
+BUF_FIXTURE(sync, BUF_SIZE, O_RDWR | O_CLOEXEC, PROT_READ | PROT_WRITE)
 
 FIXTURE_VARIANT_ADD(sync, read) { .dir = DMA_BUF_SYNC_READ };
 FIXTURE_VARIANT_ADD(sync, write) { .dir = DMA_BUF_SYNC_WRITE };
 FIXTURE_VARIANT_ADD(sync, rw) { .dir = DMA_BUF_SYNC_RW };
 
-FIXTURE_SETUP(sync)
-{
-	self->map = MAP_FAILED;
-	self->dev = open_dev(_metadata);
-	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	self->map = map_shared(self->fd, BUF_SIZE, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, self->map);
-}
-
-FIXTURE_TEARDOWN(sync)
-{
-	if (self->map != MAP_FAILED)
-		munmap(self->map, BUF_SIZE);
-	close(self->fd);
-	close(self->dev);
-}
-
 TEST_F(sync, start_end)
 {
-	ASSERT_EQ(0, sync_buf(self->fd, DMA_BUF_SYNC_START | variant->dir));
-	pattern_fill(self->map, BUF_SIZE, 0, 4);
-	ASSERT_EQ(0, sync_buf(self->fd, DMA_BUF_SYNC_END | variant->dir));
-	ASSERT_EQ(0, sync_buf(self->fd, DMA_BUF_SYNC_START | variant->dir));
-	ASSERT_EQ(-1, pattern_check(self->map, BUF_SIZE, 0, 4));
-	ASSERT_EQ(0, sync_buf(self->fd, DMA_BUF_SYNC_END | variant->dir));
+	ASSERT_EQ(0, sync_buf(self->buf.fd, DMA_BUF_SYNC_START | variant->dir));
+	pattern_fill(self->buf.map, BUF_SIZE, 0, 4);
+	ASSERT_EQ(0, sync_buf(self->buf.fd, DMA_BUF_SYNC_END | variant->dir));
+	ASSERT_EQ(0, sync_buf(self->buf.fd, DMA_BUF_SYNC_START | variant->dir));
+	ASSERT_EQ(-1, pattern_check(self->buf.map, BUF_SIZE, 0, 4));
+	ASSERT_EQ(0, sync_buf(self->buf.fd, DMA_BUF_SYNC_END | variant->dir));
 }
 
 /*
@@ -164,34 +125,27 @@ TEST_F(sync, start_end)
  */
 FIXTURE(vgem) {
 	int dev;
-	int fd;
 	int vgem;
+	struct test_buf buf;
+	struct counters base;
 	int exported;
 	uint32_t handle;
 	bool have_handle;
-	void *map;
-	uint64_t ino;
-	struct cohbuf_live base;
 };
 
 FIXTURE_SETUP(vgem)
 {
 	int ret;
 
-	self->fd = -1;
-	self->exported = -1;
-	self->map = MAP_FAILED;
 	self->vgem = vgem_open(&ret);
 	if (self->vgem < 0)
 		SKIP(return, "no vgem device (modprobe vgem: status %d)", ret);
-	self->dev = open_dev(_metadata);
-	get_live(_metadata, &self->base);
-	self->fd = cohbuf_alloc(self->dev, BUF_SIZE, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, cohbuf_ino(self->fd, &self->ino));
-	self->map = map_shared(self->fd, BUF_SIZE, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, self->map);
-	pattern_fill(self->map, BUF_SIZE, 0, 5);
+	self->exported = -1;
+	self->dev = test_open();
+	test_counters(&self->base);
+	test_buf_alloc(&self->buf, self->dev, BUF_SIZE, O_RDWR | O_CLOEXEC,
+		       PROT_READ | PROT_WRITE);
+	pattern_fill(self->buf.map, BUF_SIZE, 0, 5);
 }
 
 static int gem_close(int vgem, uint32_t handle)
@@ -207,10 +161,7 @@ FIXTURE_TEARDOWN(vgem)
 		close(self->exported);
 	if (self->have_handle)
 		gem_close(self->vgem, self->handle);
-	if (self->map != MAP_FAILED)
-		munmap(self->map, BUF_SIZE);
-	if (self->fd >= 0)
-		close(self->fd);
+	buf_free(&self->buf);
 	close(self->dev);
 	close(self->vgem);
 }
@@ -225,7 +176,7 @@ static void assert_attached(struct __test_metadata *_metadata, uint64_t ino, int
 	ASSERT_EQ(n, count) TH_LOG("attachments of ino %llu in %s",
 				   (unsigned long long)ino, DMABUF_BUFINFO);
 	ASSERT_EQ(n, named);
-	get_row(_metadata, ino, &row);
+	test_row(ino, &row);
 	ASSERT_EQ(n, row.attachments);
 }
 
@@ -241,14 +192,14 @@ static uint32_t import(struct __test_metadata *_metadata, int vgem, int fd)
 
 TEST_F(vgem, import_attaches_and_close_detaches)
 {
-	assert_attached(_metadata, self->ino, 0);
-	self->handle = import(_metadata, self->vgem, self->fd);
+	assert_attached(_metadata, self->buf.ino, 0);
+	self->handle = import(_metadata, self->vgem, self->buf.fd);
 	self->have_handle = true;
-	assert_attached(_metadata, self->ino, 1);
+	assert_attached(_metadata, self->buf.ino, 1);
 
 	ASSERT_EQ(0, gem_close(self->vgem, self->handle));
 	self->have_handle = false;
-	assert_attached(_metadata, self->ino, 0);
+	assert_attached(_metadata, self->buf.ino, 0);
 }
 
 TEST_F(vgem, reexport_is_same_buffer)
@@ -256,26 +207,25 @@ TEST_F(vgem, reexport_is_same_buffer)
 	uint64_t ino;
 	void *map;
 
-	self->handle = import(_metadata, self->vgem, self->fd);
+	self->handle = import(_metadata, self->vgem, self->buf.fd);
 	self->have_handle = true;
 	ASSERT_EQ(0, drmPrimeHandleToFD(self->vgem, self->handle,
 					DRM_CLOEXEC | DRM_RDWR, &self->exported));
 	ASSERT_EQ(0, cohbuf_ino(self->exported, &ino));
-	ASSERT_EQ(self->ino, ino);
+	ASSERT_EQ(self->buf.ino, ino);
 
 	/* CPU access through the returned fd reaches the same memory */
-	map = map_shared(self->exported, BUF_SIZE, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map);
+	map = test_map(self->exported, BUF_SIZE, PROT_READ | PROT_WRITE, 0);
 	ASSERT_EQ(-1, pattern_check(map, BUF_SIZE, 0, 5));
 	pattern_fill(map, BUF_SIZE, 0, 6);
 	ASSERT_EQ(0, munmap(map, BUF_SIZE));
-	ASSERT_EQ(-1, pattern_check(self->map, BUF_SIZE, 0, 6));
+	ASSERT_EQ(-1, pattern_check(self->buf.map, BUF_SIZE, 0, 6));
 
 	ASSERT_EQ(0, close(self->exported));
 	self->exported = -1;
 	ASSERT_EQ(0, gem_close(self->vgem, self->handle));
 	self->have_handle = false;
-	assert_attached(_metadata, self->ino, 0);
+	assert_attached(_metadata, self->buf.ino, 0);
 }
 
 /* Importing the same dma-buf twice gives the same handle and one attachment. */
@@ -283,37 +233,36 @@ TEST_F(vgem, import_twice_same_handle)
 {
 	uint32_t again;
 
-	self->handle = import(_metadata, self->vgem, self->fd);
+	self->handle = import(_metadata, self->vgem, self->buf.fd);
 	self->have_handle = true;
-	ASSERT_EQ(0, drmPrimeFDToHandle(self->vgem, self->fd, &again));
+	ASSERT_EQ(0, drmPrimeFDToHandle(self->vgem, self->buf.fd, &again));
 	ASSERT_EQ(self->handle, again);
-	assert_attached(_metadata, self->ino, 1);
+	assert_attached(_metadata, self->buf.ino, 1);
 	ASSERT_EQ(0, gem_close(self->vgem, self->handle));
 	self->have_handle = false;
-	assert_attached(_metadata, self->ino, 0);
+	assert_attached(_metadata, self->buf.ino, 0);
 }
 
 /* The importer alone keeps the buffer; closing its handle frees it. */
 TEST_F(vgem, importer_holds_buffer)
 {
-	struct cohbuf_entry row;
 	int named;
 
-	self->handle = import(_metadata, self->vgem, self->fd);
+	self->handle = import(_metadata, self->vgem, self->buf.fd);
 	self->have_handle = true;
-	ASSERT_EQ(0, munmap(self->map, BUF_SIZE));
-	self->map = MAP_FAILED;
-	ASSERT_EQ(0, close(self->fd));
-	self->fd = -1;
+	ASSERT_EQ(0, munmap(self->buf.map, BUF_SIZE));
+	self->buf.map = NULL;
+	ASSERT_EQ(0, close(self->buf.fd));
+	self->buf.fd = -1;
 
-	assert_live(_metadata, &self->base, 1, BUF_SIZE);
-	assert_attached(_metadata, self->ino, 1);
+	assert_live(&self->base, 1, BUF_SIZE);
+	assert_attached(_metadata, self->buf.ino, 1);
 
 	ASSERT_EQ(0, gem_close(self->vgem, self->handle));
 	self->have_handle = false;
-	ASSERT_EQ(-ENOENT, cohbuf_row(self->ino, &row));
-	ASSERT_EQ(-ENOENT, bufinfo_attachments(self->ino, "vgem", &named));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_no_row(self->buf.ino);
+	ASSERT_EQ(-ENOENT, bufinfo_attachments(self->buf.ino, "vgem", &named));
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_HARNESS_MAIN

@@ -318,7 +318,7 @@ static int op_undo(struct fault *f, const struct op *op, struct op_state *s)
 	if (s->extra >= 0)
 		close(s->extra);
 	if (s->fd >= 0) {
-		if (!cohbuf_ino(s->fd, &ino) && !cohbuf_row(ino, &row) &&
+		if (!cohbuf_ino(s->fd, &ino) && !row_read(ino, &row) &&
 		    row.mappings != 0)
 			ret = -EUCLEAN;
 		close(s->fd);
@@ -498,7 +498,7 @@ static bool documented_errno(const struct op *op, int err)
 
 FIXTURE(fault) {
 	struct fault f;
-	struct cohbuf_counters base;
+	struct counters base;
 	struct saved_attrs saved;
 	bool configured;
 };
@@ -509,9 +509,8 @@ FIXTURE_SETUP(fault)
 	    access("/proc/thread-self/fail-nth", F_OK))
 		SKIP(return, "needs failslab, fail_page_alloc and fail-nth (the debug kernel: scripts/vm-run --kernel debug)");
 	self->f.ps = page_size();
-	self->f.dev = open_dev(_metadata);
-	self->f.imp = cohbuf_importer_open();
-	ASSERT_LE(0, self->f.imp);
+	self->f.dev = test_open();
+	self->f.imp = test_open_importer();
 	self->f.nth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->f.nth);
 	self->f.make_it_fail = open("/proc/thread-self/make-it-fail", O_RDWR | O_CLOEXEC);
@@ -519,7 +518,7 @@ FIXTURE_SETUP(fault)
 	self->f.reserve = mmap(NULL, 64 * self->f.ps, PROT_NONE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->f.reserve);
-	ASSERT_EQ(0, counters_get(&self->base));
+	test_counters(&self->base);
 	attrs_save(&self->saved);
 	self->configured = true;
 	ASSERT_EQ(0, attrs_configure());
@@ -588,25 +587,19 @@ struct tally {
 static void check_after(struct __test_metadata *_metadata, FIXTURE_DATA(fault) *self,
 			const struct op *op, const char *how)
 {
-	struct cohbuf_counters now;
 	struct op_state s = { .fd = -1, .extra = -1 };
-	char want[128], got[128];
+	char when[160];
 	int ret;
 
-	ret = counters_wait(&self->base, 2000, &now);
-	ASSERT_EQ(0, ret) TH_LOG("%s, %s: counters want %s, got %s", op->name, how,
-				 counters_str(&self->base, want, sizeof(want)),
-				 counters_str(&now, got, sizeof(got)));
+	snprintf(when, sizeof(when), "%s, %s", op->name, how);
+	assert_baseline(&self->base, when);
 	ASSERT_EQ(0, op->prepare(&self->f, op, &s)) TH_LOG("%s: retry's prepare", op->name);
 	ret = op->run(&self->f, op, &s);
 	ASSERT_EQ(0, ret) TH_LOG("%s, %s: the retry without injection failed: %s",
 				 op->name, how, strerror(-ret));
 	ASSERT_EQ(0, op->undo(&self->f, op, &s)) TH_LOG("%s: retry's undo", op->name);
-	ret = counters_wait(&self->base, 2000, &now);
-	ASSERT_EQ(0, ret) TH_LOG("%s, %s, after the retry: counters want %s, got %s",
-				 op->name, how,
-				 counters_str(&self->base, want, sizeof(want)),
-				 counters_str(&now, got, sizeof(got)));
+	snprintf(when, sizeof(when), "%s, %s, after the retry", op->name, how);
+	assert_baseline(&self->base, when);
 }
 
 /* One injected call: fail-nth @n (sweep) or make-it-fail (@n == 0). */

@@ -30,51 +30,6 @@
 #define SYSTEM_HEAP_DEV		"/dev/dma_heap/system"
 #define IMP_DEVICE_NAME		"cohbuf_importer"	/* in dma_buf/bufinfo */
 
-static int open_imp(struct __test_metadata *_metadata)
-{
-	int imp = cohbuf_importer_open();
-
-	ASSERT_LE(0, imp) TH_LOG("open %s: %s (is cohbuf_importer loaded?)",
-				 COHBUF_IMP_DEV, strerror(-imp));
-	return imp;
-}
-
-static uint64_t get_imp_live(struct __test_metadata *_metadata)
-{
-	uint64_t n = 0;
-	int ret = imp_live(&n);
-
-	ASSERT_EQ(0, ret) TH_LOG("%s/attachments: %s", COHBUF_IMP_DEBUGFS,
-				 strerror(-ret));
-	return n;
-}
-
-/* Attaches @fd, which must work: the handle, with @arg filled. */
-static uint32_t attach(struct __test_metadata *_metadata, int imp, int fd,
-		       struct cohbuf_imp_attach *arg)
-{
-	struct cohbuf_imp_attach local;
-	int ret;
-
-	if (!arg)
-		arg = &local;
-	ret = cohbuf_importer_attach(imp, fd, arg);
-	ASSERT_EQ(0, ret) TH_LOG("COHBUF_IMP_IOCTL_ATTACH: %s", strerror(-ret));
-	ASSERT_NE(0, arg->handle);
-	return arg->handle;
-}
-
-static uint32_t crc_of(struct __test_metadata *_metadata, int imp,
-		       uint32_t handle, uint64_t off, uint64_t len)
-{
-	uint32_t crc = 0;
-	int ret = cohbuf_importer_crc32(imp, handle, off, len, &crc);
-
-	ASSERT_EQ(0, ret) TH_LOG("CRC32 [%llu, +%llu): %s", (unsigned long long)off,
-				 (unsigned long long)len, strerror(-ret));
-	return crc;
-}
-
 /* Offset of the first 32-bit word in @p that is not @word, or -1. */
 static ssize_t words_check(const void *p, size_t len, uint32_t word)
 {
@@ -159,64 +114,55 @@ static void round_trip(struct __test_metadata *_metadata, int imp, int fd,
 	size_t q = size / 4;
 
 	pattern_fill(map, size, 0, 21);
-	handle = attach(_metadata, imp, fd, &arg);
+	handle = test_attach(imp, fd, &arg);
 	ASSERT_EQ(size, arg.size);
 	ASSERT_LE(1, arg.nents);
-	ASSERT_EQ(cohbuf_crc32(0, map, size), crc_of(_metadata, imp, handle, 0, size));
+	ASSERT_EQ(cohbuf_crc32(0, map, size), test_crc32(imp, handle, 0, size));
 
 	ASSERT_EQ(0, cohbuf_importer_fill(imp, handle, q, 2 * q, fill));
 	ASSERT_EQ(-1, pattern_check(map, q, 0, 21));
 	ASSERT_EQ(-1, words_check((char *)map + q, 2 * q, fill));
 	ASSERT_EQ(-1, pattern_check((char *)map + 3 * q, q, 3 * q, 21));
-	ASSERT_EQ(cohbuf_crc32(0, map, size), crc_of(_metadata, imp, handle, 0, size));
+	ASSERT_EQ(cohbuf_crc32(0, map, size), test_crc32(imp, handle, 0, size));
 	ASSERT_EQ(0, cohbuf_importer_detach(imp, handle));
 }
 
+
 /* cohbuf buffers */
-FIXTURE(imp) {
-	int dev;
-	int imp;
-	uint64_t base;
-	struct cohbuf_live live;
-};
+IMP_FIXTURE(imp)
 
-FIXTURE_SETUP(imp)
+static uint32_t _test_filled_attached(struct __test_metadata *_metadata, int dev,
+				      int imp, struct test_buf *b, uint64_t size,
+				      uint32_t seed, struct cohbuf_imp_attach *arg)
 {
-	self->dev = open_dev(_metadata);
-	self->imp = open_imp(_metadata);
-	self->base = get_imp_live(_metadata);
-	get_live(_metadata, &self->live);
+	test_buf_alloc(b, dev, size, O_RDWR | O_CLOEXEC, PROT_READ | PROT_WRITE);
+	pattern_fill(b->map, size, 0, seed);
+	return test_attach(imp, b->fd, arg);
 }
-
-FIXTURE_TEARDOWN(imp)
-{
-	close(self->imp);
-	close(self->dev);
-}
+/*
+ * A buffer of @size bytes in @b, mapped, filled with pattern @seed and
+ * attached to the importer: the handle, with @arg (if any) filled.
+ */
+#define test_filled_attached(b, size, seed, arg) \
+	_test_filled_attached(_metadata, self->dev, self->imp, b, size, seed, arg)
 
 /* The importer's CRC is zlib's: check it on a known vector. */
 TEST_F(imp, crc32_is_zlib)
 {
 	size_t ps = page_size();
+	struct test_buf b;
 	uint32_t handle;
-	char *map;
-	int fd;
 
 	ASSERT_EQ(0xcbf43926, cohbuf_crc32(0, "123456789", 9));
-	fd = cohbuf_alloc(self->dev, ps, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	map = map_shared(fd, ps, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map);
-	memcpy(map, "12345678", 8);
-	handle = attach(_metadata, self->imp, fd, NULL);
+	test_buf_alloc(&b, self->dev, ps, O_RDWR | O_CLOEXEC, PROT_READ | PROT_WRITE);
+	memcpy(b.map, "12345678", 8);
+	handle = test_attach(self->imp, b.fd, NULL);
 
-	ASSERT_EQ(0x9ae0daaf, crc_of(_metadata, self->imp, handle, 0, 8));
-	ASSERT_EQ(0, crc_of(_metadata, self->imp, handle, 0, 0));
-	ASSERT_EQ(0, crc_of(_metadata, self->imp, handle, ps, 0));
-	ASSERT_EQ(cohbuf_crc32(0, map, ps), crc_of(_metadata, self->imp, handle, 0, ps));
+	ASSERT_EQ(0x9ae0daaf, test_crc32(self->imp, handle, 0, 8));
+	ASSERT_EQ(0, test_crc32(self->imp, handle, 0, 0));
+	ASSERT_EQ(0, test_crc32(self->imp, handle, ps, 0));
+	ASSERT_EQ(cohbuf_crc32(0, b.map, ps), test_crc32(self->imp, handle, 0, ps));
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
-	munmap(map, ps);
-	close(fd);
 }
 
 /* Several chunks; sub-ranges at the edges and across a chunk boundary. */
@@ -224,51 +170,39 @@ TEST_F(imp, crc32_matches_process)
 {
 	size_t size = 6 * SZ_1M + page_size();
 	struct cohbuf_imp_attach arg;
+	struct test_buf b;
 	uint32_t handle;
 	char *map;
-	int fd;
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map);
-	pattern_fill(map, size, 0, 11);
-	handle = attach(_metadata, self->imp, fd, &arg);
+	handle = test_filled_attached(&b, size, 11, &arg);
+	map = b.map;
 	ASSERT_EQ(size, arg.size);
 	/* at least one segment per 4 MiB chunk (max_seg_size is 4 MiB) */
 	ASSERT_LE(2, arg.nents);
 
-	ASSERT_EQ(cohbuf_crc32(0, map, size),
-		  crc_of(_metadata, self->imp, handle, 0, size));
+	ASSERT_EQ(cohbuf_crc32(0, map, size), test_crc32(self->imp, handle, 0, size));
 	ASSERT_EQ(cohbuf_crc32(0, map + 4, size - 8),
-		  crc_of(_metadata, self->imp, handle, 4, size - 8));
+		  test_crc32(self->imp, handle, 4, size - 8));
 	ASSERT_EQ(cohbuf_crc32(0, map + size - 4, 4),
-		  crc_of(_metadata, self->imp, handle, size - 4, 4));
+		  test_crc32(self->imp, handle, size - 4, 4));
 	ASSERT_EQ(cohbuf_crc32(0, map + SZ_4M - 12, 24),
-		  crc_of(_metadata, self->imp, handle, SZ_4M - 12, 24));
+		  test_crc32(self->imp, handle, SZ_4M - 12, 24));
 
 	/* a write by the process after the attach is seen too */
 	pattern_fill(map, size, 0, 12);
-	ASSERT_EQ(cohbuf_crc32(0, map, size),
-		  crc_of(_metadata, self->imp, handle, 0, size));
+	ASSERT_EQ(cohbuf_crc32(0, map, size), test_crc32(self->imp, handle, 0, size));
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
-	munmap(map, size);
-	close(fd);
 }
 
 TEST_F(imp, fill_seen_by_process)
 {
 	size_t size = 2 * SZ_1M, off = page_size() + 4, len = 64 * 1024;
+	struct test_buf b;
 	uint32_t handle;
 	char *map;
-	int fd;
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map);
-	pattern_fill(map, size, 0, 13);
-	handle = attach(_metadata, self->imp, fd, NULL);
+	handle = test_filled_attached(&b, size, 13, NULL);
+	map = b.map;
 
 	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, handle, off, len, 0xdeadbeef));
 	ASSERT_EQ(-1, words_check(map + off, len, 0xdeadbeef));
@@ -278,8 +212,7 @@ TEST_F(imp, fill_seen_by_process)
 	ASSERT_NE(0xdeadbeef, *(uint32_t *)(map + off + len));
 	ASSERT_EQ(-1, pattern_check(map + off + len + 4, size - off - len - 4,
 				    off + len + 4, 13));
-	ASSERT_EQ(cohbuf_crc32(0, map, size),
-		  crc_of(_metadata, self->imp, handle, 0, size));
+	ASSERT_EQ(cohbuf_crc32(0, map, size), test_crc32(self->imp, handle, 0, size));
 
 	/* the whole buffer, and an empty range changes nothing */
 	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, handle, 0, size, 0x01020304));
@@ -287,8 +220,6 @@ TEST_F(imp, fill_seen_by_process)
 	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, handle, size, 0, 0));
 	ASSERT_EQ(-1, words_check(map, size, 0x01020304));
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
-	munmap(map, size);
-	close(fd);
 }
 
 /* The child's side of fill_two_processes: 0, or the step that failed. */
@@ -321,46 +252,36 @@ static int two_proc_child(int fd, size_t size, int go, int done)
 TEST_F(imp, fill_two_processes)
 {
 	size_t size = 2 * SZ_1M;
-	int fd, go[2], done[2], status;
+	int go[2], done[2];
+	struct test_buf b;
 	uint32_t handle;
-	char *map, c;
+	char c;
 	pid_t pid;
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map);
-	handle = attach(_metadata, self->imp, fd, NULL);
+	test_buf_alloc(&b, self->dev, size, O_RDWR | O_CLOEXEC, PROT_READ | PROT_WRITE);
+	handle = test_attach(self->imp, b.fd, NULL);
 	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(done, O_CLOEXEC));
 
-	fflush(NULL);
-	pid = fork();
-	ASSERT_LE(0, pid);
+	pid = test_fork();
 	if (pid == 0) {
 		close(go[1]);
 		close(done[0]);
-		_exit(two_proc_child(fd, size, go[0], done[1]));
+		_exit(two_proc_child(b.fd, size, go[0], done[1]));
 	}
 	close(go[0]);
 	close(done[1]);
 
 	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, handle, 0, size / 2, 0xc0ffee00));
-	ASSERT_EQ(-1, words_check(map, size / 2, 0xc0ffee00));
+	ASSERT_EQ(-1, words_check(b.map, size / 2, 0xc0ffee00));
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	EXPECT_EQ(1, read(done[0], &c, 1));
 
-	ASSERT_EQ(-1, pattern_check(map + size / 2, size / 2, size / 2, 14));
-	ASSERT_EQ(cohbuf_crc32(0, map, size),
-		  crc_of(_metadata, self->imp, handle, 0, size));
+	ASSERT_EQ(-1, pattern_check(b.map + size / 2, size / 2, size / 2, 14));
+	ASSERT_EQ(cohbuf_crc32(0, b.map, size), test_crc32(self->imp, handle, 0, size));
 	close(go[1]);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d",
-						 WEXITSTATUS(status));
+	assert_child_ok(pid);
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
-	munmap(map, size);
-	close(fd);
 }
 
 /*
@@ -373,29 +294,18 @@ TEST_F_TIMEOUT(imp, dma_addr_is_process_pfn_48mib, 180)
 	size_t size = 48 * SZ_1M;
 	struct cohbuf_imp_attach arg;
 	struct cohbuf_entry row;
-	uint64_t ino;
-	char *map;
-	int fd;
+	struct test_buf b;
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
-	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map);
-	pattern_fill(map, size, 0, 15);
-	attach(_metadata, self->imp, fd, &arg);
-	get_row(_metadata, ino, &row);
+	test_filled_attached(&b, size, 15, &arg);
+	test_row(b.ino, &row);
 	ASSERT_LE(size / SZ_4M, row.chunks);
 	ASSERT_LE(row.chunks, arg.nents);
 
-	if (check_dma_addrs(_metadata, self->imp, arg.handle, map, size))
+	if (check_dma_addrs(_metadata, self->imp, arg.handle, b.map, size))
 		SKIP(goto out, "pagemap shows frame numbers to root only");
-	ASSERT_EQ(cohbuf_crc32(0, map, size),
-		  crc_of(_metadata, self->imp, arg.handle, 0, size));
+	ASSERT_EQ(cohbuf_crc32(0, b.map, size), test_crc32(self->imp, arg.handle, 0, size));
 out:
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, arg.handle));
-	munmap(map, size);
-	close(fd);
 }
 
 /* A buffer exported O_RDONLY can be read through the importer, not written. */
@@ -408,14 +318,11 @@ TEST_F(imp, readonly_buffer_refuses_fill)
 
 	zeros = calloc(1, size);
 	ASSERT_NE(NULL, zeros);
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	handle = attach(_metadata, self->imp, fd, NULL);
+	fd = test_alloc(self->dev, size, O_RDONLY | O_CLOEXEC);
+	handle = test_attach(self->imp, fd, NULL);
 	ASSERT_EQ(-EACCES, cohbuf_importer_fill(self->imp, handle, 0, size, 0xffffffff));
-	ASSERT_EQ(cohbuf_crc32(0, zeros, size),
-		  crc_of(_metadata, self->imp, handle, 0, size));
+	ASSERT_EQ(cohbuf_crc32(0, zeros, size), test_crc32(self->imp, handle, 0, size));
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
-	close(fd);
 	free(zeros);
 }
 
@@ -426,9 +333,9 @@ static void assert_attachments(struct __test_metadata *_metadata,
 	struct cohbuf_entry row;
 	int count, named;
 
-	get_row(_metadata, ino, &row);
+	test_row(ino, &row);
 	ASSERT_EQ(n, row.attachments);
-	ASSERT_EQ(base + n, get_imp_live(_metadata));
+	ASSERT_EQ(base + n, test_imp_attachments());
 	count = bufinfo_attachments(ino, IMP_DEVICE_NAME, &named);
 	ASSERT_EQ(n, count);
 	ASSERT_EQ(n, named);
@@ -436,34 +343,26 @@ static void assert_attachments(struct __test_metadata *_metadata,
 
 TEST_F(imp, attach_detach_counts)
 {
+	struct test_buf b;
 	uint32_t h1, h2;
-	uint64_t ino;
-	int fd;
 
-	fd = cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
-	assert_attachments(_metadata, ino, self->base, 0);
-	h1 = attach(_metadata, self->imp, fd, NULL);
-	assert_attachments(_metadata, ino, self->base, 1);
+	test_buf_alloc(&b, self->dev, SZ_1M, O_RDWR | O_CLOEXEC, PROT_NONE);
+	assert_attachments(_metadata, b.ino, self->base.attachments, 0);
+	h1 = test_attach(self->imp, b.fd, NULL);
+	assert_attachments(_metadata, b.ino, self->base.attachments, 1);
 
 	/* the same buffer again: a second, independent attachment */
-	h2 = attach(_metadata, self->imp, fd, NULL);
+	h2 = test_attach(self->imp, b.fd, NULL);
 	ASSERT_NE(h1, h2);
-	assert_attachments(_metadata, ino, self->base, 2);
+	assert_attachments(_metadata, b.ino, self->base.attachments, 2);
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, h1));
-	assert_attachments(_metadata, ino, self->base, 1);
+	assert_attachments(_metadata, b.ino, self->base.attachments, 1);
 	ASSERT_EQ(-ENOENT, cohbuf_importer_detach(self->imp, h1));
 	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, h2, 0, 4, 1));
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, h2));
-	assert_attachments(_metadata, ino, self->base, 0);
-	close(fd);
-	assert_live(_metadata, &self->live, 0, 0);
-}
-
-static int delete_module(const char *name)
-{
-	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+	assert_attachments(_metadata, b.ino, self->base.attachments, 0);
+	buf_free(&b);
+	assert_live(&self->base, 0, 0);
 }
 
 /*
@@ -475,69 +374,59 @@ TEST_F(imp, attachment_keeps_buffer_and_module)
 {
 	size_t size = SZ_1M;
 	struct cohbuf_entry row;
+	struct test_buf b;
 	uint32_t handle, crc;
-	uint64_t ino;
-	char *map;
-	int fd, ret;
+	int ret;
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
-	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map);
-	pattern_fill(map, size, 0, 16);
-	crc = cohbuf_crc32(0, map, size);
-	handle = attach(_metadata, self->imp, fd, NULL);
-	ASSERT_EQ(0, close(fd));
-	ASSERT_EQ(0, munmap(map, size));
+	handle = test_filled_attached(&b, size, 16, NULL);
+	crc = cohbuf_crc32(0, b.map, size);
+	ASSERT_EQ(0, close(b.fd));
+	ASSERT_EQ(0, munmap(b.map, size));
 	ASSERT_EQ(0, close(self->dev));
 	self->dev = -1;
 
-	assert_live(_metadata, &self->live, 1, size);
-	get_row(_metadata, ino, &row);
+	assert_live(&self->base, 1, size);
+	test_row(b.ino, &row);
 	ASSERT_EQ(0, row.mappings);
 	ASSERT_EQ(1, row.attachments);
-	ASSERT_EQ(crc, crc_of(_metadata, self->imp, handle, 0, size));
+	ASSERT_EQ(crc, test_crc32(self->imp, handle, 0, size));
 	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, handle, 0, size, 7));
 
-	ret = delete_module("cohbuf");
+	ret = module_unload("cohbuf");
 	ASSERT_TRUE(ret == -EBUSY || ret == -EAGAIN)
 		TH_LOG("rmmod cohbuf with an attachment: %s", strerror(-ret));
-	ASSERT_EQ(0, access(COHBUF_SYSFS "/initstate", F_OK));
+	ASSERT_TRUE(module_loaded("cohbuf"));
 
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
-	ASSERT_EQ(-ENOENT, cohbuf_row(ino, &row));
-	assert_live(_metadata, &self->live, 0, 0);
-	ASSERT_EQ(self->base, get_imp_live(_metadata));
+	assert_no_row(b.ino);
+	assert_live(&self->base, 0, 0);
+	ASSERT_EQ(self->base.attachments, test_imp_attachments());
 }
 
 /* Closing an importer file detaches everything it attached, and only that. */
 TEST_F(imp, close_detaches_all)
 {
-	uint64_t ino[2];
-	int imp2, fd[2], i;
+	struct test_buf b[2];
 	uint32_t kept;
+	int imp2, i;
 
-	for (i = 0; i < 2; i++) {
-		fd[i] = cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
-		ASSERT_LE(0, fd[i]);
-		ASSERT_EQ(0, cohbuf_ino(fd[i], &ino[i]));
-	}
-	kept = attach(_metadata, self->imp, fd[1], NULL);
-	imp2 = open_imp(_metadata);
-	attach(_metadata, imp2, fd[0], NULL);
-	attach(_metadata, imp2, fd[0], NULL);
-	attach(_metadata, imp2, fd[1], NULL);
-	ASSERT_EQ(self->base + 4, get_imp_live(_metadata));
+	for (i = 0; i < 2; i++)
+		test_buf_alloc(&b[i], self->dev, SZ_1M, O_RDWR | O_CLOEXEC, PROT_NONE);
+	kept = test_attach(self->imp, b[1].fd, NULL);
+	imp2 = test_open_importer();
+	test_attach(imp2, b[0].fd, NULL);
+	test_attach(imp2, b[0].fd, NULL);
+	test_attach(imp2, b[1].fd, NULL);
+	ASSERT_EQ(self->base.attachments + 4, test_imp_attachments());
 
 	ASSERT_EQ(0, close(imp2));
-	assert_attachments(_metadata, ino[0], self->base + 1, 0);
-	ASSERT_EQ(0, crc_of(_metadata, self->imp, kept, 0, 0));
+	assert_attachments(_metadata, b[0].ino, self->base.attachments + 1, 0);
+	ASSERT_EQ(0, test_crc32(self->imp, kept, 0, 0));
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, kept));
-	assert_attachments(_metadata, ino[1], self->base, 0);
-	close(fd[0]);
-	close(fd[1]);
-	assert_live(_metadata, &self->live, 0, 0);
+	assert_attachments(_metadata, b[1].ino, self->base.attachments, 0);
+	buf_free(&b[0]);
+	buf_free(&b[1]);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_F(imp, handles_belong_to_their_file)
@@ -545,93 +434,49 @@ TEST_F(imp, handles_belong_to_their_file)
 	uint32_t handle, crc;
 	int imp2, fd;
 
-	fd = cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	handle = attach(_metadata, self->imp, fd, NULL);
-	imp2 = open_imp(_metadata);
+	fd = test_alloc(self->dev, SZ_1M, O_RDWR | O_CLOEXEC);
+	handle = test_attach(self->imp, fd, NULL);
+	imp2 = test_open_importer();
 	ASSERT_EQ(-ENOENT, cohbuf_importer_crc32(imp2, handle, 0, 4, &crc));
 	ASSERT_EQ(-ENOENT, cohbuf_importer_detach(imp2, handle));
 	ASSERT_EQ(0, close(imp2));
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
-	close(fd);
 }
 
 /* max_seg_size=65536: the exporter splits the buffer for the importer. */
-FIXTURE(seg) {
-	int dev;
-	int imp;
-	uint64_t saved;
-	bool restore;
-};
-
-FIXTURE_SETUP(seg)
-{
-	int ret;
-
-	self->dev = open_dev(_metadata);
-	self->imp = open_imp(_metadata);
-	ret = module_param_get(COHBUF_IMP_MODULE, "max_seg_size", &self->saved);
-	ASSERT_EQ(0, ret) TH_LOG("max_seg_size: %s", strerror(-ret));
-	self->restore = true;
-	ret = module_param_set(COHBUF_IMP_MODULE, "max_seg_size", 65536);
-	ASSERT_EQ(0, ret) TH_LOG("max_seg_size=65536: %s", strerror(-ret));
-}
-
-/*
- * Runs in the harness's parent once the test process, and with it every
- * fd it held, is gone: whatever happened in the test, the default returns.
- */
-FIXTURE_TEARDOWN_PARENT(seg)
-{
-	int ret;
-
-	if (!self->restore)
-		return;
-	ret = module_param_set(COHBUF_IMP_MODULE, "max_seg_size", self->saved);
-	EXPECT_EQ(0, ret) TH_LOG("restoring max_seg_size=%llu: %s",
-				 (unsigned long long)self->saved, strerror(-ret));
-}
-
-TEST_F_TIMEOUT(seg, nents_and_data_64k, 120)
+TEST_F_TIMEOUT(imp, nents_and_data_64k, 120)
 {
 	size_t size = 8 * SZ_1M, off = 64 * 1024 - 8, len = 3 * 64 * 1024;
 	struct cohbuf_imp_attach arg;
+	struct test_buf b;
 	char *map;
-	int fd;
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map);
-	pattern_fill(map, size, 0, 17);
-	attach(_metadata, self->imp, fd, &arg);
+	test_param_set(&self->params, IMP_MODULE, "max_seg_size", 65536);
+	test_filled_attached(&b, size, 17, &arg);
+	map = b.map;
 	ASSERT_LE(size / 65536, arg.nents);
 
-	ASSERT_EQ(cohbuf_crc32(0, map, size),
-		  crc_of(_metadata, self->imp, arg.handle, 0, size));
+	ASSERT_EQ(cohbuf_crc32(0, map, size), test_crc32(self->imp, arg.handle, 0, size));
 	/* a fill across segment boundaries */
 	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, arg.handle, off, len, 0x64646464));
 	ASSERT_EQ(-1, pattern_check(map, off, 0, 17));
 	ASSERT_EQ(-1, words_check(map + off, len, 0x64646464));
 	ASSERT_EQ(-1, pattern_check(map + off + len + 8, size - off - len - 8,
 				    off + len + 8, 17));
-	ASSERT_EQ(cohbuf_crc32(0, map, size),
-		  crc_of(_metadata, self->imp, arg.handle, 0, size));
+	ASSERT_EQ(cohbuf_crc32(0, map, size), test_crc32(self->imp, arg.handle, 0, size));
 	if (check_dma_addrs(_metadata, self->imp, arg.handle, map, size))
 		TH_LOG("pagemap shows frame numbers to root only: DMA addresses not checked");
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, arg.handle));
-	munmap(map, size);
-	close(fd);
 }
 
-TEST_F(seg, param_rejects_below_a_page)
+TEST_F(imp, max_seg_size_rejects_below_a_page)
 {
 	uint64_t val;
 
-	ASSERT_EQ(-EINVAL, module_param_set(COHBUF_IMP_MODULE, "max_seg_size",
-					    page_size() - 1));
-	ASSERT_EQ(-EINVAL, module_param_set(COHBUF_IMP_MODULE, "max_seg_size", 0));
-	ASSERT_EQ(0, module_param_get(COHBUF_IMP_MODULE, "max_seg_size", &val));
+	test_param_set(&self->params, IMP_MODULE, "max_seg_size", 65536);
+	ASSERT_EQ(-EINVAL, module_param_set(IMP_MODULE, "max_seg_size", page_size() - 1));
+	ASSERT_EQ(-EINVAL, module_param_set(IMP_MODULE, "max_seg_size", 0));
+	ASSERT_EQ(0, module_param_get(IMP_MODULE, "max_seg_size", &val));
 	ASSERT_EQ(65536, val);
 }
 
@@ -650,7 +495,7 @@ FIXTURE_SETUP(foreign)
 	self->owner = -1;
 	self->map = MAP_FAILED;
 	self->size = SZ_1M;
-	self->imp = open_imp(_metadata);
+	self->imp = test_open_importer();
 }
 
 FIXTURE_TEARDOWN(foreign)
@@ -682,8 +527,7 @@ TEST_F(foreign, vgem)
 	ASSERT_EQ(self->size, create.size);
 	ASSERT_EQ(0, drmPrimeHandleToFD(self->owner, create.handle,
 					DRM_CLOEXEC | DRM_RDWR, &self->fd));
-	self->map = map_shared(self->fd, self->size, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, self->map);
+	self->map = test_map(self->fd, self->size, PROT_READ | PROT_WRITE, 0);
 	round_trip(_metadata, self->imp, self->fd, self->map, self->size);
 }
 
@@ -710,9 +554,7 @@ TEST_F(foreign, udmabuf)
 	ASSERT_LE(0, self->owner);
 	ASSERT_EQ(0, ftruncate(self->owner, self->size));
 	ASSERT_EQ(0, fcntl(self->owner, F_ADD_SEALS, F_SEAL_SHRINK));
-	self->map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->owner, 0);
-	ASSERT_NE(MAP_FAILED, self->map);
+	self->map = test_map(self->owner, self->size, PROT_READ | PROT_WRITE, 0);
 	memset(self->map, 0, self->size);	/* allocate the pages */
 
 	dev = open(UDMABUF_DEV, O_RDWR | O_CLOEXEC);
@@ -725,7 +567,7 @@ TEST_F(foreign, udmabuf)
 	round_trip(_metadata, self->imp, self->fd, self->map, self->size);
 
 	/* the memfd's own pages are what the importer's device addresses */
-	attach(_metadata, self->imp, self->fd, &arg);
+	test_attach(self->imp, self->fd, &arg);
 	if (check_dma_addrs(_metadata, self->imp, arg.handle, self->map, self->size))
 		TH_LOG("pagemap shows frame numbers to root only: DMA addresses not checked");
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, arg.handle));
@@ -753,121 +595,76 @@ TEST_F(foreign, system_heap)
 	ASSERT_EQ(0, ioctl(self->owner, DMA_HEAP_IOCTL_ALLOC, &alloc))
 		TH_LOG("DMA_HEAP_IOCTL_ALLOC: %s", strerror(errno));
 	self->fd = alloc.fd;
-	self->map = map_shared(self->fd, self->size, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, self->map);
+	self->map = test_map(self->fd, self->size, PROT_READ | PROT_WRITE, 0);
 	round_trip(_metadata, self->imp, self->fd, self->map, self->size);
 }
 
-/* Bad input: one errno per test, and nothing attached or leaked after it. */
-FIXTURE(bad) {
-	int dev;
-	int imp;
-	int fd;
-	uint32_t handle;
-	uint64_t base;
-	uint64_t ino;
-	uint64_t size;
-};
+/*
+ * Bad input: one errno per test, and nothing attached or leaked after it.
+ * Each fixture of bad input, declared with ATTACHED_FIXTURE() and each
+ * with its own variant table, starts from a 1 MiB buffer attached once
+ * (self->buf, self->handle) and the importer's attachment count before
+ * that (self->base).
+ */
+#define BAD_SIZE	SZ_1M
 
-FIXTURE_SETUP(bad)
-{
-	self->size = SZ_1M;
-	self->dev = open_dev(_metadata);
-	self->imp = open_imp(_metadata);
-	self->base = get_imp_live(_metadata);
-	self->fd = cohbuf_alloc(self->dev, self->size, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, cohbuf_ino(self->fd, &self->ino));
-	self->handle = attach(_metadata, self->imp, self->fd, NULL);
-}
+#define ATTACHED_FIXTURE(name)						\
+	FIXTURE(name) {							\
+		int dev;						\
+		int imp;						\
+		struct test_buf buf;					\
+		uint32_t handle;					\
+		uint64_t base;						\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		self->dev = test_open();				\
+		self->imp = test_open_importer();			\
+		self->base = test_imp_attachments();			\
+		test_buf_alloc(&self->buf, self->dev, BAD_SIZE,		\
+			       O_RDWR | O_CLOEXEC, PROT_NONE);		\
+		self->handle = test_attach(self->imp, self->buf.fd, NULL); \
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		close(self->imp);					\
+		buf_free(&self->buf);					\
+		close(self->dev);					\
+	}
 
-FIXTURE_TEARDOWN(bad)
-{
-	close(self->imp);
-	close(self->fd);
-	close(self->dev);
-}
-
-/* Only the fixture's attachment exists. */
-static void assert_one_attachment(struct __test_metadata *_metadata,
-				  const FIXTURE_DATA(bad) *self)
+static void _assert_one_attachment(struct __test_metadata *_metadata,
+				   uint64_t base, uint64_t ino)
 {
 	struct cohbuf_entry row;
 
-	ASSERT_EQ(self->base + 1, get_imp_live(_metadata));
-	get_row(_metadata, self->ino, &row);
+	ASSERT_EQ(base + 1, test_imp_attachments());
+	test_row(ino, &row);
 	ASSERT_EQ(1, row.attachments);
 }
+/* Only the fixture's attachment exists. */
+#define assert_one_attachment() _assert_one_attachment(_metadata, self->base, self->buf.ino)
 
-static int attach_req(int imp, struct cohbuf_imp_attach *arg)
-{
-	return ioctl(imp, COHBUF_IMP_IOCTL_ATTACH, arg) ? errno : 0;
-}
+ATTACHED_FIXTURE(bad)
 
 TEST_F(bad, attach_flags_each_unknown_bit)
 {
-	struct cohbuf_imp_attach arg = { .fd = self->fd };
+	struct cohbuf_imp_attach arg = { .fd = self->buf.fd };
 	int bit;
 
 	for (bit = 0; bit < 32; bit++) {
 		arg.flags = 1U << bit;
 		if (arg.flags & COHBUF_IMP_ATTACH_VALID_FLAGS)
 			continue;
-		EXPECT_EQ(EINVAL, attach_req(self->imp, &arg)) TH_LOG("flags bit %d", bit);
+		EXPECT_EQ(EINVAL, ioctl_errno(self->imp, COHBUF_IMP_IOCTL_ATTACH, &arg))
+			TH_LOG("flags bit %d", bit);
 	}
-	assert_one_attachment(_metadata, self);
-}
-
-TEST_F(bad, attach_reserved_nonzero)
-{
-	struct cohbuf_imp_attach arg = { .fd = self->fd };
-
-	arg.reserved[0] = 1;
-	ASSERT_EQ(EINVAL, attach_req(self->imp, &arg));
-	arg.reserved[0] = 0;
-	arg.reserved[1] = 1ULL << 63;
-	ASSERT_EQ(EINVAL, attach_req(self->imp, &arg));
-	assert_one_attachment(_metadata, self);
-}
-
-TEST_F(bad, attach_bad_fd)
-{
-	struct cohbuf_imp_attach arg = { .fd = -1 };
-	int closed = dup(self->fd);
-
-	ASSERT_EQ(EBADF, attach_req(self->imp, &arg));
-	ASSERT_LE(0, closed);
-	ASSERT_EQ(0, close(closed));
-	arg.fd = closed;
-	ASSERT_EQ(EBADF, attach_req(self->imp, &arg));
-	arg.fd = 1 << 30;
-	ASSERT_EQ(EBADF, attach_req(self->imp, &arg));
-	assert_one_attachment(_metadata, self);
-}
-
-/* dma_buf_get() refuses any file that is not a dma-buf. */
-TEST_F(bad, attach_not_a_dmabuf)
-{
-	struct cohbuf_imp_attach arg = { 0 };
-	int p[2];
-
-	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	arg.fd = p[0];
-	ASSERT_EQ(EINVAL, attach_req(self->imp, &arg));
-	close(p[0]);
-	close(p[1]);
-	arg.fd = self->dev;
-	ASSERT_EQ(EINVAL, attach_req(self->imp, &arg));
-	arg.fd = self->imp;
-	ASSERT_EQ(EINVAL, attach_req(self->imp, &arg));
-	assert_one_attachment(_metadata, self);
+	assert_one_attachment();
 }
 
 TEST_F(bad, attach_efault)
 {
-	ASSERT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_ATTACH, NULL));
-	ASSERT_EQ(EFAULT, errno);
-	assert_one_attachment(_metadata, self);
+	ASSERT_EQ(EFAULT, ioctl_errno(self->imp, COHBUF_IMP_IOCTL_ATTACH, NULL));
+	assert_one_attachment();
 }
 
 /*
@@ -876,28 +673,21 @@ TEST_F(bad, attach_efault)
  */
 TEST_F(bad, attach_efault_on_copy_out_leaks_nothing)
 {
-	struct cohbuf_imp_attach *arg;
+	struct cohbuf_imp_attach arg = { .fd = self->buf.fd };
 
-	arg = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, arg);
-	arg->fd = self->fd;
-	ASSERT_EQ(0, mprotect(arg, page_size(), PROT_READ));
-	ASSERT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_ATTACH, arg));
-	ASSERT_EQ(EFAULT, errno);
-	assert_one_attachment(_metadata, self);
+	ASSERT_EQ(EFAULT, ioctl_errno(self->imp, COHBUF_IMP_IOCTL_ATTACH,
+				      test_readonly_arg(&arg)));
+	assert_one_attachment();
 	/* and the handle it would have had was not left behind */
 	ASSERT_EQ(-ENOENT, cohbuf_importer_detach(self->imp, self->handle + 1));
-	munmap(arg, page_size());
 }
 
 TEST_F(bad, detach_pad_nonzero)
 {
 	struct cohbuf_imp_detach arg = { .handle = self->handle, .pad = 1 };
 
-	ASSERT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_DETACH, &arg));
-	ASSERT_EQ(EINVAL, errno);
-	assert_one_attachment(_metadata, self);
+	ASSERT_EQ(EINVAL, ioctl_errno(self->imp, COHBUF_IMP_IOCTL_DETACH, &arg));
+	assert_one_attachment();
 }
 
 TEST_F(bad, unknown_handles)
@@ -915,58 +705,19 @@ TEST_F(bad, unknown_handles)
 		EXPECT_EQ(-ENOENT, cohbuf_importer_crc32(self->imp, h, 0, 4, &crc)) TH_LOG("handle %u", h);
 		EXPECT_EQ(-ENOENT, cohbuf_importer_dma_addr(self->imp, h, 0, &addr)) TH_LOG("handle %u", h);
 	}
-	assert_one_attachment(_metadata, self);
+	assert_one_attachment();
 }
 
-/* FILL and CRC32 both refuse the range [@off, @off + @len) with EINVAL. */
-static void expect_range_einval(struct __test_metadata *_metadata,
-				const FIXTURE_DATA(bad) *self,
-				uint64_t off, uint64_t len)
+/* The ranges that touch the buffer's edges are inside it (bad_range: outside). */
+TEST_F(bad, access_at_the_edges)
 {
 	uint32_t crc;
 
-	EXPECT_EQ(-EINVAL, cohbuf_importer_fill(self->imp, self->handle, off, len, 0))
-		TH_LOG("FILL offset %#llx length %#llx", (unsigned long long)off,
-		       (unsigned long long)len);
-	EXPECT_EQ(-EINVAL, cohbuf_importer_crc32(self->imp, self->handle, off, len, &crc))
-		TH_LOG("CRC32 offset %#llx length %#llx", (unsigned long long)off,
-		       (unsigned long long)len);
-}
-
-TEST_F(bad, access_misaligned)
-{
-	int i;
-
-	for (i = 1; i < 4; i++) {
-		expect_range_einval(_metadata, self, i, 4);
-		expect_range_einval(_metadata, self, 0, i);
-		expect_range_einval(_metadata, self, 4 + i, 8 + i);
-	}
-}
-
-TEST_F(bad, access_outside_buffer)
-{
-	uint64_t size = self->size;
-	uint32_t crc;
-
-	expect_range_einval(_metadata, self, size, 4);
-	expect_range_einval(_metadata, self, 0, size + 4);
-	expect_range_einval(_metadata, self, size - 4, 8);
-	expect_range_einval(_metadata, self, size + 4, 0);
-	expect_range_einval(_metadata, self, 1ULL << 62, 4);
-	/* the edges themselves are inside */
-	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, self->handle, size - 4, 4, &crc));
-	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, self->handle, size, 0, &crc));
+	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, self->handle, BAD_SIZE - 4, 4, &crc));
+	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, self->handle, BAD_SIZE, 0, &crc));
 	ASSERT_EQ(0, crc);
-}
-
-/* offset + length wraps around to a small number that would be inside. */
-TEST_F(bad, access_offset_plus_length_overflows)
-{
-	expect_range_einval(_metadata, self, ~3ULL, 8);
-	expect_range_einval(_metadata, self, 4, ~3ULL);
-	expect_range_einval(_metadata, self, ~3ULL, ~3ULL);
-	expect_range_einval(_metadata, self, 1ULL << 63, 1ULL << 63);
+	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, self->handle, BAD_SIZE - 4, 4, 0));
+	assert_one_attachment();
 }
 
 TEST_F(bad, access_pad_nonzero)
@@ -975,38 +726,27 @@ TEST_F(bad, access_pad_nonzero)
 		.handle = self->handle, .length = 4, .pad = 1,
 	};
 
-	ASSERT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_FILL, &arg));
-	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_CRC32, &arg));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(EINVAL, ioctl_errno(self->imp, COHBUF_IMP_IOCTL_FILL, &arg));
+	ASSERT_EQ(EINVAL, ioctl_errno(self->imp, COHBUF_IMP_IOCTL_CRC32, &arg));
+	assert_one_attachment();
 }
 
 TEST_F(bad, access_efault)
 {
-	struct cohbuf_imp_access *arg;
+	struct cohbuf_imp_access crc = { .handle = self->handle, .length = 4 };
+	void *arg;
 
-	ASSERT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_FILL, NULL));
-	ASSERT_EQ(EFAULT, errno);
-	ASSERT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_CRC32, NULL));
-	ASSERT_EQ(EFAULT, errno);
-	ASSERT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_DMA_ADDR, NULL));
-	ASSERT_EQ(EFAULT, errno);
-	ASSERT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_DETACH, NULL));
-	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(EFAULT, ioctl_errno(self->imp, COHBUF_IMP_IOCTL_FILL, NULL));
+	ASSERT_EQ(EFAULT, ioctl_errno(self->imp, COHBUF_IMP_IOCTL_CRC32, NULL));
+	ASSERT_EQ(EFAULT, ioctl_errno(self->imp, COHBUF_IMP_IOCTL_DMA_ADDR, NULL));
+	ASSERT_EQ(EFAULT, ioctl_errno(self->imp, COHBUF_IMP_IOCTL_DETACH, NULL));
 
 	/* a valid CRC32 request in read-only memory: the copy-out fails */
-	arg = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, arg);
-	arg->handle = self->handle;
-	arg->length = 4;
-	ASSERT_EQ(0, mprotect(arg, page_size(), PROT_READ));
-	ASSERT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_CRC32, arg));
-	ASSERT_EQ(EFAULT, errno);
+	arg = test_readonly_arg(&crc);
+	ASSERT_EQ(EFAULT, ioctl_errno(self->imp, COHBUF_IMP_IOCTL_CRC32, arg));
 	/* FILL only reads its argument: read-only memory is fine */
-	ASSERT_EQ(0, ioctl(self->imp, COHBUF_IMP_IOCTL_FILL, arg));
-	munmap(arg, page_size());
-	assert_one_attachment(_metadata, self);
+	ASSERT_EQ(0, ioctl_errno(self->imp, COHBUF_IMP_IOCTL_FILL, arg));
+	assert_one_attachment();
 }
 
 TEST_F(bad, dma_addr_outside_buffer)
@@ -1014,11 +754,10 @@ TEST_F(bad, dma_addr_outside_buffer)
 	struct cohbuf_imp_dma_addr arg = { .handle = self->handle, .pad = 1 };
 	uint64_t addr;
 
-	ASSERT_EQ(-EINVAL, cohbuf_importer_dma_addr(self->imp, self->handle, self->size, &addr));
+	ASSERT_EQ(-EINVAL, cohbuf_importer_dma_addr(self->imp, self->handle, BAD_SIZE, &addr));
 	ASSERT_EQ(-EINVAL, cohbuf_importer_dma_addr(self->imp, self->handle, ~0ULL, &addr));
-	ASSERT_EQ(0, cohbuf_importer_dma_addr(self->imp, self->handle, self->size - 1, &addr));
-	ASSERT_EQ(-1, ioctl(self->imp, COHBUF_IMP_IOCTL_DMA_ADDR, &arg));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, cohbuf_importer_dma_addr(self->imp, self->handle, BAD_SIZE - 1, &addr));
+	ASSERT_EQ(EINVAL, ioctl_errno(self->imp, COHBUF_IMP_IOCTL_DMA_ADDR, &arg));
 }
 
 /* Drops CAP_SYS_ADMIN from every set of the calling process: 0, or -errno. */
@@ -1052,7 +791,7 @@ static int no_cap_child(int imp, uint32_t handle)
 	/* checked before anything else, even the handle */
 	if (cohbuf_importer_dma_addr(imp, 0, 0, &addr) != -EPERM)
 		return 3;
-	if (ioctl(imp, COHBUF_IMP_IOCTL_DMA_ADDR, NULL) != -1 || errno != EPERM)
+	if (ioctl_errno(imp, COHBUF_IMP_IOCTL_DMA_ADDR, NULL) != EPERM)
 		return 4;
 	/* CPU access needs no capability */
 	if (cohbuf_importer_crc32(imp, handle, 0, 4, &crc))
@@ -1063,48 +802,159 @@ static int no_cap_child(int imp, uint32_t handle)
 TEST_F(bad, dma_addr_needs_cap_sys_admin)
 {
 	uint64_t addr;
-	int status;
 	pid_t pid;
 
 	ASSERT_EQ(0, cohbuf_importer_dma_addr(self->imp, self->handle, 0, &addr));
-	fflush(NULL);
-	pid = fork();
-	ASSERT_LE(0, pid);
+	pid = test_fork();
 	if (pid == 0)
 		_exit(no_cap_child(self->imp, self->handle));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("child failed at step %d",
-						 WEXITSTATUS(status));
+	assert_child_ok(pid);
 }
 
-/* Ioctl numbers that are not the importer's, each with a valid argument. */
-static void expect_enotty(struct __test_metadata *_metadata,
-			  const FIXTURE_DATA(bad) *self, unsigned long cmd)
-{
-	struct cohbuf_imp_attach arg[2] = { { .fd = self->fd } };
+/* What the fd of a refused attach is. */
+enum attach_fd {
+	FD_BUFFER,		/* the fixture's buffer */
+	FD_MINUS_ONE,
+	FD_CLOSED,		/* just closed */
+	FD_BEYOND_TABLE,	/* 2^30 */
+	FD_PIPE,
+	FD_COHBUF,		/* /dev/cohbuf */
+	FD_IMPORTER,		/* /dev/cohbuf_importer */
+};
 
-	ASSERT_EQ(-1, ioctl(self->imp, cmd, arg)) TH_LOG("ioctl %#lx", cmd);
-	ASSERT_EQ(ENOTTY, errno) TH_LOG("ioctl %#lx", cmd);
-	assert_one_attachment(_metadata, self);
+/* ATTACH with a bad fd or nonzero reserved words. */
+ATTACHED_FIXTURE(bad_attach)
+
+FIXTURE_VARIANT(bad_attach) {
+	enum attach_fd fd;
+	uint64_t reserved[2];
+	int err;
+};
+
+FIXTURE_VARIANT_ADD(bad_attach, reserved0_nonzero) { .reserved = { 1 }, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad_attach, reserved1_nonzero) {
+	.reserved = { 0, 1ULL << 63 }, .err = EINVAL,
+};
+FIXTURE_VARIANT_ADD(bad_attach, fd_minus_one) { .fd = FD_MINUS_ONE, .err = EBADF };
+FIXTURE_VARIANT_ADD(bad_attach, fd_closed) { .fd = FD_CLOSED, .err = EBADF };
+FIXTURE_VARIANT_ADD(bad_attach, fd_beyond_table) { .fd = FD_BEYOND_TABLE, .err = EBADF };
+/* dma_buf_get() refuses any file that is not a dma-buf. */
+FIXTURE_VARIANT_ADD(bad_attach, fd_pipe) { .fd = FD_PIPE, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad_attach, fd_cohbuf_device) { .fd = FD_COHBUF, .err = EINVAL };
+FIXTURE_VARIANT_ADD(bad_attach, fd_importer_device) { .fd = FD_IMPORTER, .err = EINVAL };
+
+static int _attach_fd(struct __test_metadata *_metadata, enum attach_fd which,
+		      int dev, int imp, int buf)
+{
+	int fd, p[2];
+
+	switch (which) {
+	case FD_MINUS_ONE:
+		return -1;
+	case FD_CLOSED:
+		fd = dup(buf);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, close(fd));
+		return fd;
+	case FD_BEYOND_TABLE:
+		return 1 << 30;
+	case FD_PIPE:
+		ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+		return p[0];
+	case FD_COHBUF:
+		return dev;
+	case FD_IMPORTER:
+		return imp;
+	default:
+		return buf;
+	}
+}
+/* The fd number @which names, in the fixture of a refused attach. */
+#define attach_fd(which) _attach_fd(_metadata, which, self->dev, self->imp, self->buf.fd)
+
+TEST_F(bad_attach, refused)
+{
+	struct cohbuf_imp_attach arg = {
+		.fd = attach_fd(variant->fd),
+		.reserved = { variant->reserved[0], variant->reserved[1] },
+	};
+
+	ASSERT_EQ(variant->err, ioctl_errno(self->imp, COHBUF_IMP_IOCTL_ATTACH, &arg))
+		TH_LOG("fd %d", arg.fd);
+	assert_one_attachment();
 }
 
-TEST_F(bad, unknown_ioctl)
+/*
+ * FILL and CRC32 refuse a range [offset, offset + length) of the 1 MiB
+ * buffer that is misaligned, reaches outside it, or wraps around past 2^64
+ * to a small end that would be inside.
+ */
+ATTACHED_FIXTURE(bad_range)
+
+FIXTURE_VARIANT(bad_range) {
+	uint64_t offset;
+	uint64_t length;
+};
+
+FIXTURE_VARIANT_ADD(bad_range, offset_1) { .offset = 1, .length = 4 };
+FIXTURE_VARIANT_ADD(bad_range, offset_2) { .offset = 2, .length = 4 };
+FIXTURE_VARIANT_ADD(bad_range, offset_3) { .offset = 3, .length = 4 };
+FIXTURE_VARIANT_ADD(bad_range, length_1) { .length = 1 };
+FIXTURE_VARIANT_ADD(bad_range, length_2) { .length = 2 };
+FIXTURE_VARIANT_ADD(bad_range, length_3) { .length = 3 };
+FIXTURE_VARIANT_ADD(bad_range, both_5_9) { .offset = 5, .length = 9 };
+FIXTURE_VARIANT_ADD(bad_range, both_6_10) { .offset = 6, .length = 10 };
+FIXTURE_VARIANT_ADD(bad_range, both_7_11) { .offset = 7, .length = 11 };
+
+FIXTURE_VARIANT_ADD(bad_range, at_end) { .offset = BAD_SIZE, .length = 4 };
+FIXTURE_VARIANT_ADD(bad_range, longer_than_buffer) { .length = BAD_SIZE + 4 };
+FIXTURE_VARIANT_ADD(bad_range, straddling_end) { .offset = BAD_SIZE - 4, .length = 8 };
+FIXTURE_VARIANT_ADD(bad_range, empty_past_end) { .offset = BAD_SIZE + 4 };
+FIXTURE_VARIANT_ADD(bad_range, huge_offset) { .offset = 1ULL << 62, .length = 4 };
+
+FIXTURE_VARIANT_ADD(bad_range, wraps_offset) { .offset = ~3ULL, .length = 8 };
+FIXTURE_VARIANT_ADD(bad_range, wraps_length) { .offset = 4, .length = ~3ULL };
+FIXTURE_VARIANT_ADD(bad_range, wraps_both) { .offset = ~3ULL, .length = ~3ULL };
+FIXTURE_VARIANT_ADD(bad_range, wraps_to_zero) { .offset = 1ULL << 63, .length = 1ULL << 63 };
+
+TEST_F(bad_range, einval)
 {
-	expect_enotty(_metadata, self,
-		      _IOWR(COHBUF_IMP_IOCTL_MAGIC, 0x45, struct cohbuf_imp_attach));
-	expect_enotty(_metadata, self,
-		      _IOWR(COHBUF_IMP_IOCTL_MAGIC, 0x00, struct cohbuf_imp_attach));
-	expect_enotty(_metadata, self,
-		      _IOWR(COHBUF_IOCTL_MAGIC, 0x40, struct cohbuf_imp_attach));
-	expect_enotty(_metadata, self, COHBUF_IOCTL_ALLOC);
-	/* the right number with the wrong size or direction */
-	expect_enotty(_metadata, self,
-		      _IOC(_IOC_READ | _IOC_WRITE, COHBUF_IMP_IOCTL_MAGIC, 0x40,
-			   sizeof(struct cohbuf_imp_attach) + 8));
-	expect_enotty(_metadata, self,
-		      _IOW(COHBUF_IMP_IOCTL_MAGIC, 0x40, struct cohbuf_imp_attach));
-	expect_enotty(_metadata, self, _IO(COHBUF_IMP_IOCTL_MAGIC, 0x41));
+	uint64_t off = variant->offset, len = variant->length;
+	uint32_t crc;
+
+	EXPECT_EQ(-EINVAL, cohbuf_importer_fill(self->imp, self->handle, off, len, 0));
+	EXPECT_EQ(-EINVAL, cohbuf_importer_crc32(self->imp, self->handle, off, len, &crc));
+	assert_one_attachment();
+}
+
+/*
+ * Ioctl numbers that are not the importer's, each with a valid argument:
+ * next to ATTACH, and others of the importer and of cohbuf.
+ */
+ATTACHED_FIXTURE(bad_ioctl)
+NEAR_IOCTL_VARIANTS(bad_ioctl, COHBUF_IMP_IOCTL_MAGIC, 0x40, struct cohbuf_imp_attach);
+
+FIXTURE_VARIANT_ADD(bad_ioctl, unused_nr) {
+	.cmd = _IOWR(COHBUF_IMP_IOCTL_MAGIC, 0x45, struct cohbuf_imp_attach),
+};
+FIXTURE_VARIANT_ADD(bad_ioctl, nr_zero) {
+	.cmd = _IOWR(COHBUF_IMP_IOCTL_MAGIC, 0x00, struct cohbuf_imp_attach),
+};
+FIXTURE_VARIANT_ADD(bad_ioctl, cohbuf_magic) {
+	.cmd = _IOWR(COHBUF_IOCTL_MAGIC, 0x40, struct cohbuf_imp_attach),
+};
+FIXTURE_VARIANT_ADD(bad_ioctl, cohbuf_alloc) { .cmd = COHBUF_IOCTL_ALLOC };
+FIXTURE_VARIANT_ADD(bad_ioctl, detach_without_argument) {
+	.cmd = _IO(COHBUF_IMP_IOCTL_MAGIC, 0x41),
+};
+
+TEST_F(bad_ioctl, enotty)
+{
+	struct cohbuf_imp_attach arg[2] = { { .fd = self->buf.fd } };
+
+	ASSERT_EQ(ENOTTY, ioctl_errno(self->imp, variant->cmd, arg))
+		TH_LOG("ioctl %#lx", variant->cmd);
+	assert_one_attachment();
 }
 
 TEST_HARNESS_MAIN

@@ -244,7 +244,7 @@ static unsigned int kill_round(pid_t pgid, uint64_t *rng)
 }
 
 FIXTURE(kill) {
-	struct cohbuf_counters base;
+	struct counters base;
 	char cohbuf_ko[PATH_MAX];
 	char importer_ko[PATH_MAX];
 	char cohbuf_params[1024];
@@ -258,7 +258,7 @@ FIXTURE_SETUP(kill)
 	int imp;
 
 	imp = cohbuf_importer_open();
-	ASSERT_LE(0, imp) TH_LOG("%s: %s", COHBUF_IMP_DEV, strerror(-imp));
+	ASSERT_LE(0, imp) TH_LOG("%s: %s", COHBUF_IMPORTER_DEVICE, strerror(-imp));
 	close(imp);
 	ASSERT_EQ(0, counters_get(&self->base));
 	if (build) {
@@ -267,7 +267,7 @@ FIXTURE_SETUP(kill)
 			 "%s/importer/cohbuf_importer.ko", build);
 		ASSERT_EQ(0, module_params("cohbuf", self->cohbuf_params,
 					   sizeof(self->cohbuf_params)));
-		ASSERT_EQ(0, module_params(COHBUF_IMP_MODULE, self->importer_params,
+		ASSERT_EQ(0, module_params(IMP_MODULE, self->importer_params,
 					   sizeof(self->importer_params)));
 	}
 }
@@ -283,7 +283,7 @@ FIXTURE_TEARDOWN_PARENT(kill)
 		ret = module_load(self->cohbuf_ko, self->cohbuf_params);
 		EXPECT_EQ(0, ret) TH_LOG("reloading %s: %s", self->cohbuf_ko, strerror(-ret));
 	}
-	if (!module_loaded(COHBUF_IMP_MODULE)) {
+	if (!module_loaded(IMP_MODULE)) {
 		ret = module_load(self->importer_ko, self->importer_params);
 		EXPECT_EQ(0, ret) TH_LOG("reloading %s: %s", self->importer_ko,
 					 strerror(-ret));
@@ -296,7 +296,7 @@ TEST_F_TIMEOUT(kill, sigkill_at_random_points, 3000)
 	long batch = stress_param("COHBUF_KILL_BATCH", 8, 8);
 	long max_delay = stress_param("COHBUF_KILL_DELAY_US", 30000, 100000);
 	uint64_t seed = stress_param("COHBUF_KILL_SEED", 0, 0), rng;
-	struct cohbuf_counters now;
+	struct counters now;
 	pid_t pgid[64];
 	long done = 0, b, i, started, batches = 0;
 	uint64_t killed = 0;
@@ -342,7 +342,7 @@ TEST_F_TIMEOUT(kill, sigkill_at_random_points, 3000)
 
 	/* nothing holds a reference: both modules unload, and come back */
 	if (self->cohbuf_ko[0]) {
-		ret = module_unload(COHBUF_IMP_MODULE);
+		ret = module_unload(IMP_MODULE);
 		self->unloaded = true;
 		ASSERT_EQ(0, ret) TH_LOG("rmmod cohbuf_importer: %s", strerror(-ret));
 		ret = module_unload("cohbuf");

@@ -73,7 +73,7 @@ FIXTURE_SETUP(lib)
 {
 	char name[16];
 
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	for (int i = 0; i < NFDS; i++) {
 		snprintf(name, sizeof(name), "lib-%d", i);
 		self->fds[i] = cohbuf_alloc(self->dev, LIB_SIZE, name,
@@ -357,7 +357,7 @@ FIXTURE(buf) {
 
 FIXTURE_SETUP(buf)
 {
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	self->fd = cohbuf_alloc(self->dev, LIB_SIZE - 1, "lib-buffer", O_RDWR);
 	ASSERT_LE(0, self->fd) TH_LOG("%s", strerror(-self->fd));
 }
@@ -397,10 +397,10 @@ TEST_F(buf, name_size_ino)
 TEST_F(buf, alloc_errors)
 {
 	char name[DMA_BUF_NAME_LEN + 1];
-	struct cohbuf_live base;
+	struct counters base;
 	int before = open_fds();
 
-	get_live(_metadata, &base);
+	test_counters(&base);
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	ASSERT_EQ(-EINVAL, cohbuf_alloc(self->dev, SZ_4K, name, O_RDWR));
@@ -409,7 +409,7 @@ TEST_F(buf, alloc_errors)
 	ASSERT_EQ(-EFBIG, cohbuf_alloc(self->dev, UINT64_MAX / 2, NULL, O_RDWR));
 	ASSERT_EQ(-EBADF, cohbuf_alloc(-1, SZ_4K, NULL, O_RDWR));
 	ASSERT_EQ(-ENOTTY, cohbuf_alloc(self->fd, SZ_4K, NULL, O_RDWR));
-	assert_live(_metadata, &base, 0, 0);
+	assert_live(&base, 0, 0);
 	ASSERT_EQ(before, open_fds());
 }
 

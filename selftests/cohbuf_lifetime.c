@@ -17,119 +17,90 @@
 
 #include "cohbuf_harness.h"
 
-FIXTURE(lifetime) {
-	int dev;
-	struct cohbuf_live base;
-};
-
-FIXTURE_SETUP(lifetime)
-{
-	self->dev = open_dev(_metadata);
-	get_live(_metadata, &self->base);
-}
-
-FIXTURE_TEARDOWN(lifetime)
-{
-	close(self->dev);
-}
+DEV_FIXTURE(lifetime)
 
 TEST_F(lifetime, close_fd_keeps_mapping)
 {
 	size_t size = 8 * page_size();
-	struct cohbuf_entry row;
-	uint64_t ino;
-	void *map;
-	int fd;
+	struct test_buf b;
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
-	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map);
-	pattern_fill(map, size, 0, 7);
-	ASSERT_EQ(0, close(fd));
+	test_buf_alloc(&b, self->dev, size, O_RDWR, PROT_READ | PROT_WRITE);
+	pattern_fill(b.map, size, 0, 7);
+	ASSERT_EQ(0, close(b.fd));
 
 	/* the mapping alone keeps the buffer: reads and writes still work */
-	ASSERT_EQ(-1, pattern_check(map, size, 0, 7));
-	pattern_fill(map, size, 0, 8);
-	ASSERT_EQ(-1, pattern_check(map, size, 0, 8));
-	assert_live(_metadata, &self->base, 1, size);
-	ASSERT_EQ(1, row_mappings(_metadata, ino));
+	ASSERT_EQ(-1, pattern_check(b.map, size, 0, 7));
+	pattern_fill(b.map, size, 0, 8);
+	ASSERT_EQ(-1, pattern_check(b.map, size, 0, 8));
+	assert_live(&self->base, 1, size);
+	ASSERT_EQ(1, test_row_mappings(b.ino));
 
-	ASSERT_EQ(0, munmap(map, size));
-	ASSERT_EQ(-ENOENT, cohbuf_row(ino, &row));
-	assert_live(_metadata, &self->base, 0, 0);
+	ASSERT_EQ(0, munmap(b.map, size));
+	assert_no_row(b.ino);
+	assert_live(&self->base, 0, 0);
 }
 
 /* Every holder (fds, dup, mappings) must go before the buffer does. */
 TEST_F(lifetime, counters_return_to_baseline)
 {
-	uint64_t size = 3 * SZ_1M + 1, rounded = page_align(size), ino;
-	struct cohbuf_entry row;
+	size_t ps = page_size();
+	struct test_buf b;
 	void *map[2];
-	int fd, fd2;
+	int fd2;
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
-	assert_live(_metadata, &self->base, 1, rounded);
-	fd2 = dup(fd);
+	test_buf_alloc(&b, self->dev, 3 * SZ_1M + 1, O_RDWR, PROT_NONE);
+	assert_live(&self->base, 1, b.size);
+	fd2 = dup(b.fd);
 	ASSERT_LE(0, fd2);
-	map[0] = map_shared(fd, rounded, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map[0]);
-	map[1] = map_shared(fd, page_size(), PROT_READ, rounded - page_size());
-	ASSERT_NE(MAP_FAILED, map[1]);
-	ASSERT_EQ(2, row_mappings(_metadata, ino));
+	map[0] = test_map(b.fd, b.size, PROT_READ | PROT_WRITE, 0);
+	map[1] = test_map(b.fd, ps, PROT_READ, b.size - ps);
+	ASSERT_EQ(2, test_row_mappings(b.ino));
 
-	ASSERT_EQ(0, close(fd));
-	assert_live(_metadata, &self->base, 1, rounded);
-	ASSERT_EQ(0, munmap(map[0], rounded));
-	assert_live(_metadata, &self->base, 1, rounded);
-	ASSERT_EQ(1, row_mappings(_metadata, ino));
+	ASSERT_EQ(0, close(b.fd));
+	assert_live(&self->base, 1, b.size);
+	ASSERT_EQ(0, munmap(map[0], b.size));
+	assert_live(&self->base, 1, b.size);
+	ASSERT_EQ(1, test_row_mappings(b.ino));
 	ASSERT_EQ(0, close(fd2));
-	assert_live(_metadata, &self->base, 1, rounded);
-	ASSERT_EQ(0, munmap(map[1], page_size()));
+	assert_live(&self->base, 1, b.size);
+	ASSERT_EQ(0, munmap(map[1], ps));
 
-	ASSERT_EQ(-ENOENT, cohbuf_row(ino, &row));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_no_row(b.ino);
+	assert_live(&self->base, 0, 0);
 }
 
 /* Punching a hole splits the mapping; all pieces must still be released. */
 TEST_F(lifetime, partial_munmap_releases)
 {
 	size_t ps = page_size(), size = 8 * ps;
-	struct cohbuf_entry row;
-	uint64_t ino;
+	struct test_buf b;
 	char *map;
-	int fd;
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
-	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map);
+	test_buf_alloc(&b, self->dev, size, O_RDWR, PROT_READ | PROT_WRITE);
+	map = b.map;
 	pattern_fill(map, size, 0, 9);
-	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, close(b.fd));
 
 	ASSERT_EQ(0, munmap(map + 3 * ps, 2 * ps));
 	ASSERT_EQ(-1, pattern_check(map, 3 * ps, 0, 9));
 	ASSERT_EQ(-1, pattern_check(map + 5 * ps, 3 * ps, 5 * ps, 9));
-	assert_live(_metadata, &self->base, 1, size);
+	assert_live(&self->base, 1, size);
 
 	ASSERT_EQ(0, munmap(map, 3 * ps));
-	assert_live(_metadata, &self->base, 1, size);
+	assert_live(&self->base, 1, size);
 	ASSERT_EQ(0, munmap(map + 5 * ps, 3 * ps));
-	ASSERT_EQ(-ENOENT, cohbuf_row(ino, &row));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_no_row(b.ino);
+	assert_live(&self->base, 0, 0);
 }
 
 TEST_F(lifetime, debugfs_row)
 {
-	uint64_t size = SZ_1M + page_size(), ino, min_chunks;
+	uint64_t size = SZ_1M + page_size(), min_chunks;
 	struct cohbuf_entry row;
 	char comm[32] = "";
+	struct test_buf b;
 	void *map[2];
-	int fd, cfd;
+	int cfd;
 
 	cfd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, cfd);
@@ -137,11 +108,9 @@ TEST_F(lifetime, debugfs_row)
 	close(cfd);
 	comm[strcspn(comm, "\n")] = '\0';
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
-	get_row(_metadata, ino, &row);
-	ASSERT_EQ(ino, row.ino);
+	test_buf_alloc(&b, self->dev, size, O_RDWR, PROT_NONE);
+	test_row(b.ino, &row);
+	ASSERT_EQ(b.ino, row.ino);
 	ASSERT_EQ(size, row.size);
 	ASSERT_EQ(getpid(), row.pid);
 	ASSERT_STREQ(comm, row.comm);
@@ -152,74 +121,59 @@ TEST_F(lifetime, debugfs_row)
 	ASSERT_LE(min_chunks, row.chunks);
 	ASSERT_GE(size / page_size(), row.chunks);
 
-	map[0] = map_shared(fd, size, PROT_READ, 0);
-	ASSERT_NE(MAP_FAILED, map[0]);
-	ASSERT_EQ(1, row_mappings(_metadata, ino));
-	map[1] = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map[1]);
-	ASSERT_EQ(2, row_mappings(_metadata, ino));
+	map[0] = test_map(b.fd, size, PROT_READ, 0);
+	ASSERT_EQ(1, test_row_mappings(b.ino));
+	map[1] = test_map(b.fd, size, PROT_READ | PROT_WRITE, 0);
+	ASSERT_EQ(2, test_row_mappings(b.ino));
 	ASSERT_EQ(0, munmap(map[1], size));
-	ASSERT_EQ(1, row_mappings(_metadata, ino));
+	ASSERT_EQ(1, test_row_mappings(b.ino));
 	ASSERT_EQ(0, munmap(map[0], size));
-	ASSERT_EQ(0, row_mappings(_metadata, ino));
+	ASSERT_EQ(0, test_row_mappings(b.ino));
 
-	ASSERT_EQ(0, close(fd));
-	ASSERT_EQ(-ENOENT, cohbuf_row(ino, &row));
+	ASSERT_EQ(0, close(b.fd));
+	assert_no_row(b.ino);
 }
 
 TEST_F(lifetime, debugfs_row_sixty_four_mib)
 {
 	struct cohbuf_entry row;
-	uint64_t ino;
-	int fd;
+	struct test_buf b;
 
-	fd = cohbuf_alloc(self->dev, SZ_64M, NULL, O_RDWR);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
-	get_row(_metadata, ino, &row);
+	test_buf_alloc(&b, self->dev, SZ_64M, O_RDWR, PROT_NONE);
+	test_row(b.ino, &row);
 	ASSERT_EQ(SZ_64M, row.size);
 	ASSERT_LE(SZ_64M / SZ_4M, row.chunks);
-	assert_live(_metadata, &self->base, 1, SZ_64M);
-	ASSERT_EQ(0, close(fd));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_live(&self->base, 1, SZ_64M);
+	ASSERT_EQ(0, close(b.fd));
+	assert_live(&self->base, 0, 0);
 }
 
 /* A forked child gets its own copy of the mapping, and it is counted. */
 TEST_F(lifetime, fork_counts_mapping)
 {
 	size_t size = 4 * page_size();
-	int status, pipefd[2];
-	uint64_t ino;
-	void *map;
+	struct test_buf b;
+	int pipefd[2];
 	pid_t pid;
 	char c;
-	int fd;
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
-	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map);
-	ASSERT_EQ(0, close(fd));
+	test_buf_alloc(&b, self->dev, size, O_RDWR | O_CLOEXEC, PROT_READ | PROT_WRITE);
+	ASSERT_EQ(0, close(b.fd));
 	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
 
-	fflush(NULL);
-	pid = fork();
-	ASSERT_LE(0, pid);
+	pid = test_fork();
 	if (pid == 0) {
 		/* hold the inherited mapping until the parent closes the pipe */
 		close(pipefd[1]);
 		_exit(read(pipefd[0], &c, 1) == 0 ? 0 : 1);
 	}
 	close(pipefd[0]);
-	EXPECT_EQ(2, row_mappings(_metadata, ino));
+	EXPECT_EQ(2, test_row_mappings(b.ino));
 	close(pipefd[1]);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status));
-	ASSERT_EQ(1, row_mappings(_metadata, ino));
-	ASSERT_EQ(0, munmap(map, size));
-	assert_live(_metadata, &self->base, 0, 0);
+	assert_child_ok(pid);
+	ASSERT_EQ(1, test_row_mappings(b.ino));
+	ASSERT_EQ(0, munmap(b.map, size));
+	assert_live(&self->base, 0, 0);
 }
 
 /*
@@ -230,7 +184,7 @@ TEST_F(lifetime, fork_counts_mapping)
 static int other_holder(const char *allowed, char *name, size_t len)
 {
 	struct dirent *de;
-	DIR *dir = opendir(COHBUF_SYSFS "/holders");
+	DIR *dir = opendir(MODULE_SYSFS "/holders");
 	int found = 0;
 
 	if (!dir)
@@ -247,12 +201,8 @@ static int other_holder(const char *allowed, char *name, size_t len)
 }
 
 FIXTURE(unload) {
-	char cohbuf_ko[PATH_MAX];
-	char importer_ko[PATH_MAX];
-	char cohbuf_params[1024];
-	char importer_params[1024];
-	bool cohbuf_unloaded;
-	bool importer_unloaded;
+	struct module_ko cohbuf;
+	struct module_ko importer;
 };
 
 FIXTURE_SETUP(unload)
@@ -263,24 +213,14 @@ FIXTURE_SETUP(unload)
 
 	if (!build)
 		SKIP(return, "COHBUF_BUILD is not set: cannot reload cohbuf.ko after unloading it");
-	if (other_holder("cohbuf_importer", holder, sizeof(holder)))
+	if (other_holder(IMP_MODULE, holder, sizeof(holder)))
 		SKIP(return, "module %s uses cohbuf and is not ours to unload", holder);
-	snprintf(self->cohbuf_ko, sizeof(self->cohbuf_ko), "%s/exporter/cohbuf.ko", build);
-	snprintf(self->importer_ko, sizeof(self->importer_ko),
-		 "%s/importer/cohbuf_importer.ko", build);
 	ASSERT_TRUE(module_loaded("cohbuf"));
-	ASSERT_EQ(0, access(self->cohbuf_ko, R_OK))
-		TH_LOG("%s: %s", self->cohbuf_ko, strerror(errno));
-	ASSERT_EQ(0, module_params("cohbuf", self->cohbuf_params,
-				   sizeof(self->cohbuf_params)));
-	if (module_loaded("cohbuf_importer")) {
-		ASSERT_EQ(0, access(self->importer_ko, R_OK))
-			TH_LOG("%s: %s", self->importer_ko, strerror(errno));
-		ASSERT_EQ(0, module_params("cohbuf_importer", self->importer_params,
-					   sizeof(self->importer_params)));
-		ret = module_unload("cohbuf_importer");
-		ASSERT_EQ(0, ret) TH_LOG("unloading cohbuf_importer: %s", strerror(-ret));
-		self->importer_unloaded = true;
+	test_ko_find(&self->cohbuf, build, "cohbuf", "exporter/cohbuf.ko");
+	if (module_loaded(IMP_MODULE)) {
+		test_ko_find(&self->importer, build, IMP_MODULE, "importer/cohbuf_importer.ko");
+		ret = ko_unload(&self->importer);
+		ASSERT_EQ(0, ret) TH_LOG("unloading %s: %s", IMP_MODULE, strerror(-ret));
 	}
 }
 
@@ -291,18 +231,8 @@ FIXTURE_SETUP(unload)
  */
 FIXTURE_TEARDOWN_PARENT(unload)
 {
-	int ret;
-
-	if (self->cohbuf_unloaded && !module_loaded("cohbuf")) {
-		ret = module_load(self->cohbuf_ko, self->cohbuf_params);
-		EXPECT_EQ(0, ret) TH_LOG("reloading %s \"%s\": %s", self->cohbuf_ko,
-					 self->cohbuf_params, strerror(-ret));
-	}
-	if (self->importer_unloaded && !module_loaded("cohbuf_importer")) {
-		ret = module_load(self->importer_ko, self->importer_params);
-		EXPECT_EQ(0, ret) TH_LOG("reloading %s \"%s\": %s", self->importer_ko,
-					 self->importer_params, strerror(-ret));
-	}
+	expect_ko_reloaded(&self->cohbuf);
+	expect_ko_reloaded(&self->importer);
 }
 
 TEST_F_TIMEOUT(unload, busy_while_buffer_lives, 60)
@@ -310,20 +240,16 @@ TEST_F_TIMEOUT(unload, busy_while_buffer_lives, 60)
 	int dev, fd, ret;
 	void *map;
 
-	dev = open_dev(_metadata);
-	fd = cohbuf_alloc(dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	map = map_shared(fd, SZ_1M, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map);
+	dev = test_open();
+	fd = test_alloc(dev, SZ_1M, O_RDWR | O_CLOEXEC);
+	map = test_map(fd, SZ_1M, PROT_READ | PROT_WRITE, 0);
 	ASSERT_EQ(0, close(dev));
 
 	/* the fd and the mapping each pin the module */
-	ret = module_unload("cohbuf");
-	self->cohbuf_unloaded = !ret;
+	ret = ko_unload(&self->cohbuf);
 	ASSERT_TRUE(ret == -EBUSY || ret == -EAGAIN) TH_LOG("rmmod: %d", ret);
 	ASSERT_EQ(0, close(fd));
-	ret = module_unload("cohbuf");
-	self->cohbuf_unloaded = !ret;
+	ret = ko_unload(&self->cohbuf);
 	ASSERT_TRUE(ret == -EBUSY || ret == -EAGAIN) TH_LOG("rmmod: %d", ret);
 	ASSERT_TRUE(module_loaded("cohbuf"));
 	pattern_fill(map, SZ_1M, 0, 3);
@@ -331,21 +257,17 @@ TEST_F_TIMEOUT(unload, busy_while_buffer_lives, 60)
 
 	/* the last user is gone: now it unloads */
 	ASSERT_EQ(0, munmap(map, SZ_1M));
-	ret = module_unload("cohbuf");
-	self->cohbuf_unloaded = !ret;
+	ret = ko_unload(&self->cohbuf);
 	ASSERT_EQ(0, ret) TH_LOG("unloading cohbuf: %s", strerror(-ret));
 	ASSERT_FALSE(module_loaded("cohbuf"));
 
 	/* and comes back from the build, usable */
-	ret = module_load(self->cohbuf_ko, self->cohbuf_params);
-	ASSERT_EQ(0, ret) TH_LOG("reloading %s \"%s\": %s", self->cohbuf_ko,
-				 self->cohbuf_params, strerror(-ret));
-	dev = open_dev(_metadata);
-	fd = cohbuf_alloc(dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
+	ret = ko_reload(&self->cohbuf);
+	ASSERT_EQ(0, ret) TH_LOG("reloading %s \"%s\": %s", self->cohbuf.path,
+				 self->cohbuf.params, strerror(-ret));
+	dev = test_open();
+	fd = test_alloc(dev, SZ_1M, O_RDWR | O_CLOEXEC);
 	ASSERT_EQ((off_t)SZ_1M, lseek(fd, 0, SEEK_END));
-	close(fd);
-	close(dev);
 }
 
 TEST_HARNESS_MAIN

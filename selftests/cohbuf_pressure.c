@@ -42,14 +42,14 @@ static int proc_value(const char *path, const char *key, uint64_t *val)
 
 FIXTURE(pressure) {
 	int dev;
-	struct cohbuf_counters base;
+	struct counters base;
 	uint64_t saved_total;
 	bool changed;
 };
 
 FIXTURE_SETUP(pressure)
 {
-	self->dev = open_dev(_metadata);
+	self->dev = test_open();
 	ASSERT_EQ(0, counters_get(&self->base));
 	ASSERT_EQ(0, module_param_get("cohbuf", "max_total_size", &self->saved_total));
 }
@@ -66,7 +66,7 @@ TEST_F_TIMEOUT(pressure, allocate_until_enomem, 600)
 	/* Large buffers first, then smaller ones into what is left. */
 	uint64_t sizes[] = { 64 * SZ_1M, SZ_4M, 16 * SZ_4K, SZ_4K };
 	uint64_t total, avail, avail_after, oom_before, oom_after, got = 0;
-	struct cohbuf_counters now;
+	struct counters now;
 	int *fds, nfds = 0, cap = 256, fd, ret = 0;
 	unsigned int i;
 	char want[128], have[128];

@@ -45,75 +45,27 @@
 #include "cohbuf_harness.h"
 #include "cohbuf_vgem.h"
 
-FIXTURE(regress) {
-	int dev;
-	int imp;
-	struct cohbuf_counters base;
-	uint64_t saved_buffer_max;
-	uint64_t saved_total_max;
-	uint64_t saved_seg;
-	bool limits_changed;
-	bool seg_changed;
-};
+IMP_FIXTURE(regress)
 
-FIXTURE_SETUP(regress)
+/* errno of COHBUF_IOCTL_ALLOC of @size bytes, or 0 (the fd closed) on success. */
+static int size_errno(int dev, uint64_t size, uint32_t fd_flags)
 {
-	self->imp = -1;
-	self->dev = open_dev(_metadata);
-	self->imp = cohbuf_importer_open();
-	ASSERT_LE(0, self->imp) TH_LOG("%s: %s", COHBUF_IMP_DEV, strerror(-self->imp));
-	ASSERT_EQ(0, counters_get(&self->base));
-	ASSERT_EQ(0, module_param_get("cohbuf", "max_buffer_size",
-				      &self->saved_buffer_max));
-	ASSERT_EQ(0, module_param_get("cohbuf", "max_total_size",
-				      &self->saved_total_max));
-	ASSERT_EQ(0, module_param_get(COHBUF_IMP_MODULE, "max_seg_size", &self->saved_seg));
+	struct cohbuf_alloc req = { .size = size, .fd_flags = fd_flags };
+
+	return alloc_errno(dev, &req);
 }
 
-/*
- * Runs in the harness's parent once the test process, and with it every fd
- * it held, is gone.
- */
-FIXTURE_TEARDOWN_PARENT(regress)
-{
-	if (self->seg_changed)
-		EXPECT_EQ(0, module_param_set(COHBUF_IMP_MODULE, "max_seg_size", self->saved_seg));
-	if (!self->limits_changed)
-		return;
-	EXPECT_EQ(0, module_param_set("cohbuf", "max_buffer_size", self->saved_buffer_max));
-	EXPECT_EQ(0, module_param_set("cohbuf", "max_total_size", self->saved_total_max));
-}
-
-/* Nothing is left over compared with the start of the test. */
-static void assert_baseline(struct __test_metadata *_metadata,
-			    const struct cohbuf_counters *base)
-{
-	struct cohbuf_counters now;
-	char want[128], got[128];
-	int ret;
-
-	ret = counters_wait(base, 5000, &now);
-	ASSERT_EQ(0, ret) TH_LOG("counters: want %s, got %s",
-				 counters_str(base, want, sizeof(want)),
-				 counters_str(&now, got, sizeof(got)));
-}
-
-/* errno of COHBUF_IOCTL_ALLOC for @size, or 0 (the fd closed) on success. */
-static int alloc_errno(int dev, uint64_t size, uint32_t fd_flags)
-{
-	struct cohbuf_alloc req = { .size = size, .fd_flags = fd_flags, .fd = -1 };
-
-	if (ioctl(dev, COHBUF_IOCTL_ALLOC, &req))
-		return errno;
-	close(req.fd);
-	return 0;
-}
+/* Lifts max_buffer_size and max_total_size: the fixture puts them back. */
+#define test_no_limits() do {						\
+	test_param_set(&self->params, "cohbuf", "max_buffer_size", ~0ULL); \
+	test_param_set(&self->params, "cohbuf", "max_total_size", ~0ULL); \
+} while (0)
 
 TEST_F(regress, zero_size)
 {
-	ASSERT_EQ(EINVAL, alloc_errno(self->dev, 0, O_RDWR));
-	ASSERT_EQ(EINVAL, alloc_errno(self->dev, 0, O_RDONLY | O_CLOEXEC));
-	assert_baseline(_metadata, &self->base);
+	ASSERT_EQ(EINVAL, size_errno(self->dev, 0, O_RDWR));
+	ASSERT_EQ(EINVAL, size_errno(self->dev, 0, O_RDONLY | O_CLOEXEC));
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -125,40 +77,31 @@ TEST_F(regress, size_overflow)
 	uint64_t ps = page_size(), sizes[] = {
 		~0ULL, ~0ULL - ps + 2, ~0ULL - ps + 1, 1ULL << 63,
 	};
-	struct cohbuf_imp_attach att;
-	uint32_t crc;
+	uint32_t handle, crc;
 	unsigned int i;
 	int fd, ret;
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		ret = alloc_errno(self->dev, sizes[i], O_RDWR);
+		ret = size_errno(self->dev, sizes[i], O_RDWR);
 		ASSERT_TRUE(ret == EINVAL || ret == EFBIG)
 			TH_LOG("size %#llx: errno %d", (unsigned long long)sizes[i], ret);
 	}
 
 	/* with no limit in the way, the round-up itself must be caught */
-	self->limits_changed = true;
-	ASSERT_EQ(0, module_param_set("cohbuf", "max_buffer_size", ~0ULL));
-	ASSERT_EQ(0, module_param_set("cohbuf", "max_total_size", ~0ULL));
-	ASSERT_EQ(EINVAL, alloc_errno(self->dev, ~0ULL, O_RDWR));
-	ASSERT_EQ(EINVAL, alloc_errno(self->dev, ~0ULL - ps + 2, O_RDWR));
-	ASSERT_EQ(0, module_param_set("cohbuf", "max_buffer_size", self->saved_buffer_max));
-	ASSERT_EQ(0, module_param_set("cohbuf", "max_total_size", self->saved_total_max));
-	assert_baseline(_metadata, &self->base);
+	test_no_limits();
+	ASSERT_EQ(EINVAL, size_errno(self->dev, ~0ULL, O_RDWR));
+	ASSERT_EQ(EINVAL, size_errno(self->dev, ~0ULL - ps + 2, O_RDWR));
+	assert_baseline(&self->base, "after the sizes");
 
 	/* offset + length past 2^64, at the importer */
-	fd = cohbuf_alloc(self->dev, 4 * ps, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_importer_attach(self->imp, fd, &att));
-	ASSERT_EQ(-EINVAL, cohbuf_importer_crc32(self->imp, att.handle, 4 * ps - 4,
-						 ~0ULL - 3, &crc));
-	ASSERT_EQ(-EINVAL, cohbuf_importer_fill(self->imp, att.handle, ~0ULL - 3,
-						8, 0));
-	ASSERT_EQ(-EINVAL, cohbuf_importer_crc32(self->imp, att.handle, 4,
-						 ~0ULL - 3, &crc));
-	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att.handle));
+	fd = test_alloc(self->dev, 4 * ps, O_RDWR | O_CLOEXEC);
+	handle = test_attach(self->imp, fd, NULL);
+	ASSERT_EQ(-EINVAL, cohbuf_importer_crc32(self->imp, handle, 4 * ps - 4, ~0ULL - 3, &crc));
+	ASSERT_EQ(-EINVAL, cohbuf_importer_fill(self->imp, handle, ~0ULL - 3, 8, 0));
+	ASSERT_EQ(-EINVAL, cohbuf_importer_crc32(self->imp, handle, 4, ~0ULL - 3, &crc));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
 	close(fd);
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -168,32 +111,27 @@ TEST_F(regress, size_overflow)
 TEST_F(regress, mremap_growth)
 {
 	size_t ps = page_size(), size = 4 * ps;
-	char *map, *p;
-	uint64_t ino;
-	int fd;
+	struct test_buf b;
+	char *p;
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
-	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map);
-	pattern_fill(map, size, 0, 7);
+	test_buf_alloc(&b, self->dev, size, O_RDWR | O_CLOEXEC, PROT_READ | PROT_WRITE);
+	pattern_fill(b.map, size, 0, 7);
 
-	p = mremap(map, size, 64 * size, MREMAP_MAYMOVE);
+	p = mremap(b.map, size, 64 * size, MREMAP_MAYMOVE);
 	ASSERT_EQ(MAP_FAILED, p);
 	ASSERT_EQ(EFAULT, errno);
-	p = mremap(map, size, size + ps, 0);
+	p = mremap(b.map, size, size + ps, 0);
 	ASSERT_EQ(MAP_FAILED, p);
 	/* a one-page window inside the buffer cannot grow either */
-	ASSERT_EQ(0, munmap(map + ps, size - ps));
-	p = mremap(map, ps, size, 0);
+	ASSERT_EQ(0, munmap(b.map + ps, size - ps));
+	p = mremap(b.map, ps, size, 0);
 	ASSERT_EQ(MAP_FAILED, p);
 	ASSERT_EQ(EFAULT, errno);
-	ASSERT_EQ(-1, pattern_check(map, ps, 0, 7));
-	ASSERT_EQ(1, row_mappings(_metadata, ino));
-	ASSERT_EQ(0, munmap(map, ps));
-	close(fd);
-	assert_baseline(_metadata, &self->base);
+	ASSERT_EQ(-1, pattern_check(b.map, ps, 0, 7));
+	ASSERT_EQ(1, test_row_mappings(b.ino));
+	ASSERT_EQ(0, munmap(b.map, ps));
+	close(b.fd);
+	assert_baseline(&self->base, "at the end");
 }
 
 /* Device memory has no copy-on-write: MAP_PRIVATE fails in every mode. */
@@ -204,10 +142,8 @@ TEST_F(regress, map_private)
 	unsigned int i;
 	void *p;
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	rdonly = cohbuf_alloc(self->dev, size, NULL, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, rdonly);
+	fd = test_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	rdonly = test_alloc(self->dev, size, O_RDONLY | O_CLOEXEC);
 	for (i = 0; i < sizeof(prot) / sizeof(prot[0]); i++) {
 		p = mmap(NULL, size, prot[i], MAP_PRIVATE, fd, 0);
 		ASSERT_EQ(MAP_FAILED, p) TH_LOG("prot %#x", prot[i]);
@@ -218,7 +154,7 @@ TEST_F(regress, map_private)
 	ASSERT_EQ(EINVAL, errno);
 	close(rdonly);
 	close(fd);
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -229,45 +165,33 @@ TEST_F(regress, map_private)
 TEST_F(regress, emfile_at_export)
 {
 	enum { LIMIT = 32 };
+	struct cohbuf_alloc req = { .size = SZ_1M, .fd_flags = O_RDWR };
 	int fillers[LIMIT], n, fd, next, i;
-	struct cohbuf_alloc *req;
 	struct rlimit old;
+	void *arg;
 
-	n = fd_table_fill(self->dev, LIMIT, fillers, &old);
-	ASSERT_LT(0, n) TH_LOG("filling the fd table: %s", strerror(-n));
-	for (i = 0; i < 16; i++) {
-		ASSERT_EQ(EMFILE, alloc_errno(self->dev, SZ_1M, O_RDWR | O_CLOEXEC));
-	}
+	n = test_fd_table_fill(self->dev, LIMIT, fillers, &old);
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(EMFILE, size_errno(self->dev, SZ_1M, O_RDWR | O_CLOEXEC));
 
 	/* one free slot: the allocation takes it */
 	close(fillers[--n]);
 	fd = cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
 	ASSERT_EQ(fillers[n], fd);
-	ASSERT_EQ(EMFILE, alloc_errno(self->dev, SZ_1M, O_RDWR));
+	ASSERT_EQ(EMFILE, size_errno(self->dev, SZ_1M, O_RDWR));
 	close(fd);
 	ASSERT_EQ(0, fd_table_release(fillers, n, &old));
 	/* (the counters are files: read them once there are fds again) */
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "after EMFILE");
 
 	/* a copy-out that fails after everything else succeeded */
-	req = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, req);
-	req->size = SZ_1M;
-	req->fd_flags = O_RDWR;
-	ASSERT_EQ(0, mprotect(req, page_size(), PROT_READ));
-	next = dup(self->dev);
+	arg = test_readonly_arg(&req);
+	next = lowest_free_fd();
 	ASSERT_LE(0, next);
-	close(next);
-	for (i = 0; i < 16; i++) {
-		ASSERT_EQ(-1, ioctl(self->dev, COHBUF_IOCTL_ALLOC, req));
-		ASSERT_EQ(EFAULT, errno);
-	}
-	fd = dup(self->dev);
-	ASSERT_EQ(next, fd);
-	close(fd);
-	munmap(req, page_size());
-	assert_baseline(_metadata, &self->base);
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(EFAULT, ioctl_errno(self->dev, COHBUF_IOCTL_ALLOC, arg));
+	ASSERT_EQ(next, lowest_free_fd());
+	assert_baseline(&self->base, "after EFAULT");
 }
 
 /*
@@ -277,77 +201,87 @@ TEST_F(regress, emfile_at_export)
  * here is what KASAN reports on the debug kernel.
  */
 struct racer {
+	void (*run)(struct racer *r);
 	pthread_barrier_t *go;
 	int fd;
 	int imp;
 	void *map;
 	size_t size;
-	int which;
 	int bad_errno;
 };
+
+static void racer_close(struct racer *r)
+{
+	close(r->fd);
+}
+
+static void racer_unmap(struct racer *r)
+{
+	munmap(r->map, r->size);
+	close(r->fd);
+}
+
+static void racer_attach(struct racer *r)
+{
+	struct cohbuf_imp_attach att;
+	int ret;
+
+	ret = cohbuf_importer_attach(r->imp, r->fd, &att);
+	if (!ret)
+		cohbuf_importer_detach(r->imp, att.handle);
+	else if (ret != -EBADF && ret != -EINVAL)
+		r->bad_errno = -ret;
+	close(r->fd);
+}
+
+static void racer_list(struct racer *r)
+{
+	struct cohbuf_entry *list;
+
+	if (cohbuf_list(&list) >= 0)
+		free(list);
+	close(r->fd);
+}
+
+/* What each racing thread does, all at once. */
+static void (*const racers[])(struct racer *r) = {
+	racer_close, racer_unmap, racer_attach, racer_list,
+};
+#define THREADS	(sizeof(racers) / sizeof(racers[0]))
 
 static void *racer_main(void *arg)
 {
 	struct racer *r = arg;
-	struct cohbuf_imp_attach att;
-	struct cohbuf_entry *list;
-	int n, ret;
 
 	pthread_barrier_wait(r->go);
-	switch (r->which) {
-	case 0:
-		close(r->fd);
-		break;
-	case 1:
-		munmap(r->map, r->size);
-		close(r->fd);
-		break;
-	case 2:
-		ret = cohbuf_importer_attach(r->imp, r->fd, &att);
-		if (!ret)
-			cohbuf_importer_detach(r->imp, att.handle);
-		else if (ret != -EBADF && ret != -EINVAL)
-			r->bad_errno = -ret;
-		close(r->fd);
-		break;
-	default:
-		n = cohbuf_list(&list);
-		if (n >= 0)
-			free(list);
-		close(r->fd);
-		break;
-	}
+	r->run(r);
 	return NULL;
 }
 
 TEST_F_TIMEOUT(regress, close_racing_release, 300)
 {
-	enum { THREADS = 4 };
 	long rounds = stress_param("COHBUF_REGRESS_ROUNDS", 100, 300);
 	struct racer r[THREADS];
 	pthread_t tid[THREADS];
 	pthread_barrier_t go;
-	size_t size = 8 * page_size();
+	struct test_buf b;
+	unsigned int i;
 	long round;
-	int fd, i;
-	void *map;
 
 	for (round = 0; round < rounds; round++) {
-		fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
-		ASSERT_LE(0, fd);
-		map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
-		ASSERT_NE(MAP_FAILED, map);
+		test_buf_alloc(&b, self->dev, 8 * page_size(), O_RDWR | O_CLOEXEC,
+			       PROT_READ | PROT_WRITE);
 		ASSERT_EQ(0, pthread_barrier_init(&go, NULL, THREADS + 1));
 		for (i = 0; i < THREADS; i++) {
 			r[i] = (struct racer){
-				.go = &go, .fd = dup(fd), .imp = self->imp,
-				.map = map, .size = size, .which = i,
+				.run = racers[i], .go = &go, .fd = dup(b.fd),
+				.imp = self->imp, .map = b.map, .size = b.size,
 			};
 			ASSERT_LE(0, r[i].fd);
 			ASSERT_EQ(0, pthread_create(&tid[i], NULL, racer_main, &r[i]));
 		}
 		pthread_barrier_wait(&go);
-		close(fd);
+		close(b.fd);
 		for (i = 0; i < THREADS; i++) {
 			ASSERT_EQ(0, pthread_join(tid[i], NULL));
 			ASSERT_EQ(0, r[i].bad_errno) TH_LOG("attach: %s",
@@ -355,7 +289,7 @@ TEST_F_TIMEOUT(regress, close_racing_release, 300)
 		}
 		pthread_barrier_destroy(&go);
 	}
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -370,16 +304,14 @@ TEST_F_TIMEOUT(regress, huge_request, 120)
 	uint64_t sizes[] = { 1ULL << 40, 1ULL << 46, 1ULL << 52, 1ULL << 62 };
 	unsigned int i;
 
-	self->limits_changed = true;
-	ASSERT_EQ(0, module_param_set("cohbuf", "max_buffer_size", ~0ULL));
-	ASSERT_EQ(0, module_param_set("cohbuf", "max_total_size", ~0ULL));
+	test_no_limits();
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		ASSERT_EQ(ENOMEM, alloc_errno(self->dev, sizes[i], O_RDWR))
+		ASSERT_EQ(ENOMEM, size_errno(self->dev, sizes[i], O_RDWR))
 			TH_LOG("size %#llx", (unsigned long long)sizes[i]);
 	}
 	/* and an ordinary buffer of several chunks still works */
-	ASSERT_EQ(0, alloc_errno(self->dev, 3 * SZ_4M + 5 * page_size(), O_RDWR));
-	assert_baseline(_metadata, &self->base);
+	ASSERT_EQ(0, size_errno(self->dev, 3 * SZ_4M + 5 * page_size(), O_RDWR));
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -390,11 +322,10 @@ TEST_F_TIMEOUT(regress, huge_request, 120)
 TEST_F_TIMEOUT(regress, info_leak, 180)
 {
 	uint64_t sizes[] = { page_size(), 3 * page_size(), SZ_4M, SZ_4M + 3 * page_size() };
-	uint32_t crc, zero_crc;
-	struct cohbuf_imp_attach att;
 	unsigned int i, round;
-	void *map, *zeros;
-	int fd;
+	uint32_t zero_crc, handle;
+	struct test_buf b;
+	void *zeros;
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		zeros = calloc(1, sizes[i]);
@@ -402,24 +333,33 @@ TEST_F_TIMEOUT(regress, info_leak, 180)
 		zero_crc = cohbuf_crc32(0, zeros, sizes[i]);
 		free(zeros);
 		for (round = 0; round < 3; round++) {
-			fd = cohbuf_alloc(self->dev, sizes[i], NULL, O_RDWR | O_CLOEXEC);
-			ASSERT_LE(0, fd);
-			ASSERT_EQ(0, cohbuf_importer_attach(self->imp, fd, &att));
-			ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, att.handle, 0,
-							   sizes[i], &crc));
-			ASSERT_EQ(zero_crc, crc) TH_LOG("size %llu round %u",
-							(unsigned long long)sizes[i], round);
-			map = map_shared(fd, sizes[i], PROT_READ | PROT_WRITE, 0);
-			ASSERT_NE(MAP_FAILED, map);
-			ASSERT_EQ(-1, bytes_check(map, sizes[i], 0));
+			test_buf_alloc(&b, self->dev, sizes[i], O_RDWR | O_CLOEXEC, PROT_NONE);
+			handle = test_attach(self->imp, b.fd, NULL);
+			ASSERT_EQ(zero_crc, test_crc32(self->imp, handle, 0, sizes[i]))
+				TH_LOG("size %llu round %u", (unsigned long long)sizes[i], round);
+			b.map = test_map(b.fd, sizes[i], PROT_READ | PROT_WRITE, 0);
+			ASSERT_EQ(-1, bytes_check(b.map, sizes[i], 0));
 			/* leave it dirty for the next round */
-			memset(map, 0xa5, sizes[i]);
-			ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att.handle));
-			munmap(map, sizes[i]);
-			close(fd);
+			memset(b.map, 0xa5, sizes[i]);
+			ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
+			buf_free(&b);
 		}
 	}
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
+}
+
+/* The receiving child of rdonly_export_writable: 0, or the step that failed. */
+static int rdonly_receiver(int sock, size_t size)
+{
+	int got;
+
+	if (cohbuf_recv_fds(sock, &got, 1, NULL, 0) != 1)
+		return 1;
+	if (map_shared(got, size, PROT_READ | PROT_WRITE, 0) != MAP_FAILED || errno != EACCES)
+		return 2;
+	if (map_shared(got, size, PROT_WRITE, 0) != MAP_FAILED)
+		return 3;
+	return 0;
 }
 
 /*
@@ -430,23 +370,21 @@ TEST_F_TIMEOUT(regress, info_leak, 180)
 TEST_F(regress, rdonly_export_writable)
 {
 	size_t size = 4 * page_size();
-	struct cohbuf_imp_attach att;
-	int fd, fd2, sv[2], status;
+	int fd, fd2, sv[2];
+	uint32_t handle;
 	char path[64];
 	void *map;
 	pid_t pid;
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
+	fd = test_alloc(self->dev, size, O_RDONLY | O_CLOEXEC);
 	ASSERT_EQ(MAP_FAILED, map_shared(fd, size, PROT_READ | PROT_WRITE, 0));
 	ASSERT_EQ(EACCES, errno);
-	map = map_shared(fd, size, PROT_READ, 0);
-	ASSERT_NE(MAP_FAILED, map);
+	map = test_map(fd, size, PROT_READ, 0);
 	ASSERT_EQ(-1, mprotect(map, size, PROT_READ | PROT_WRITE));
 	ASSERT_EQ(EACCES, errno);
-	ASSERT_EQ(0, cohbuf_importer_attach(self->imp, fd, &att));
-	ASSERT_EQ(-EACCES, cohbuf_importer_fill(self->imp, att.handle, 0, size, 1));
-	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att.handle));
+	handle = test_attach(self->imp, fd, NULL);
+	ASSERT_EQ(-EACCES, cohbuf_importer_fill(self->imp, handle, 0, size, 1));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
 
 	/* reopening cannot upgrade it */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
@@ -458,33 +396,41 @@ TEST_F(regress, rdonly_export_writable)
 
 	/* nor can the process that receives it */
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
-	fflush(NULL);
-	pid = fork();
-	ASSERT_LE(0, pid);
+	pid = test_fork();
 	if (pid == 0) {
-		int got;
-
 		close(sv[0]);
-		if (cohbuf_recv_fds(sv[1], &got, 1, NULL, 0) != 1)
-			_exit(1);
-		if (map_shared(got, size, PROT_READ | PROT_WRITE, 0) != MAP_FAILED ||
-		    errno != EACCES)
-			_exit(2);
-		if (map_shared(got, size, PROT_WRITE, 0) != MAP_FAILED)
-			_exit(3);
-		_exit(0);
+		_exit(rdonly_receiver(sv[1], size));
 	}
 	close(sv[1]);
 	ASSERT_EQ(0, cohbuf_send_fds(sv[0], &fd, 1, NULL, 0));
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("receiver failed at step %d",
-						 WEXITSTATUS(status));
+	assert_child_ok(pid);
 	close(sv[0]);
 	ASSERT_EQ(-1, bytes_check(map, size, 0));
 	munmap(map, size);
 	close(fd);
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
+}
+
+/* The unprivileged child of dma_addr_non_root: 0, or the step that failed. */
+static int nobody_child(int imp, uint32_t handle)
+{
+	uint64_t addr;
+	uint32_t crc;
+
+	/* nobody: every capability goes with the uid */
+	if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+		return 1;
+	if (cohbuf_importer_dma_addr(imp, handle, 0, &addr) != -EPERM)
+		return 2;
+	if (cohbuf_importer_dma_addr(imp, handle, SZ_1M - 4, &addr) != -EPERM)
+		return 3;
+	if (cohbuf_importer_crc32(imp, handle, 0, 4, &crc))
+		return 4;
+	if (cohbuf_open() != -EACCES)
+		return 5;
+	if (cohbuf_importer_open() != -EACCES)
+		return 6;
+	return 0;
 }
 
 /*
@@ -494,43 +440,21 @@ TEST_F(regress, rdonly_export_writable)
  */
 TEST_F(regress, dma_addr_non_root)
 {
-	struct cohbuf_imp_attach att;
+	uint32_t handle;
 	uint64_t addr;
-	int fd, status;
 	pid_t pid;
+	int fd;
 
-	fd = cohbuf_alloc(self->dev, SZ_1M, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_importer_attach(self->imp, fd, &att));
-	ASSERT_EQ(0, cohbuf_importer_dma_addr(self->imp, att.handle, 0, &addr));
-	fflush(NULL);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		uint32_t crc;
-
-		/* nobody: every capability goes with the uid */
-		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
-			_exit(1);
-		if (cohbuf_importer_dma_addr(self->imp, att.handle, 0, &addr) != -EPERM)
-			_exit(2);
-		if (cohbuf_importer_dma_addr(self->imp, att.handle, SZ_1M - 4, &addr) != -EPERM)
-			_exit(3);
-		if (cohbuf_importer_crc32(self->imp, att.handle, 0, 4, &crc))
-			_exit(4);
-		if (cohbuf_open() != -EACCES)
-			_exit(5);
-		if (cohbuf_importer_open() != -EACCES)
-			_exit(6);
-		_exit(0);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("unprivileged child failed at step %d",
-						 WEXITSTATUS(status));
-	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att.handle));
+	fd = test_alloc(self->dev, SZ_1M, O_RDWR | O_CLOEXEC);
+	handle = test_attach(self->imp, fd, NULL);
+	ASSERT_EQ(0, cohbuf_importer_dma_addr(self->imp, handle, 0, &addr));
+	pid = test_fork();
+	if (pid == 0)
+		_exit(nobody_child(self->imp, handle));
+	assert_child_ok(pid);
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
 	close(fd);
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -546,36 +470,30 @@ TEST_F_TIMEOUT(regress, cpu_access_while_mapped, 180)
 	uint64_t size = 16 * SZ_1M;
 	struct dma_buf_sync sync = { 0 };
 	struct cohbuf_imp_attach att;
-	uint32_t crc, crc2;
-	void *map;
-	int fd;
+	uint32_t crc;
+	struct test_buf b;
 
-	self->seg_changed = true;
-	ASSERT_EQ(0, module_param_set(COHBUF_IMP_MODULE, "max_seg_size", 65536));
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_importer_attach(self->imp, fd, &att));
+	test_param_set(&self->params, IMP_MODULE, "max_seg_size", 65536);
+	test_buf_alloc(&b, self->dev, size, O_RDWR | O_CLOEXEC, PROT_NONE);
+	test_attach(self->imp, b.fd, &att);
 	ASSERT_LE(size / 65536, att.nents);
-	map = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, map);
+	b.map = test_map(b.fd, size, PROT_READ | PROT_WRITE, 0);
 
 	/* the importer's CPU access, while its attachment is mapped */
 	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, att.handle, 0, size, 0x600dcafe));
-	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, att.handle, 0, size, &crc));
+	crc = test_crc32(self->imp, att.handle, 0, size);
 	/* and user space's, through DMA_BUF_IOCTL_SYNC */
 	sync.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW;
-	ASSERT_EQ(0, ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync));
-	ASSERT_EQ(crc, cohbuf_crc32(0, map, size));
-	pattern_fill(map, size, 0, 11);
+	ASSERT_EQ(0, ioctl_errno(b.fd, DMA_BUF_IOCTL_SYNC, &sync));
+	ASSERT_EQ(crc, cohbuf_crc32(0, b.map, size));
+	pattern_fill(b.map, size, 0, 11);
 	sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
-	ASSERT_EQ(0, ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync));
-	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, att.handle, 0, size, &crc2));
-	ASSERT_EQ(cohbuf_crc32(0, map, size), crc2);
+	ASSERT_EQ(0, ioctl_errno(b.fd, DMA_BUF_IOCTL_SYNC, &sync));
+	ASSERT_EQ(cohbuf_crc32(0, b.map, size), test_crc32(self->imp, att.handle, 0, size));
 
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att.handle));
-	munmap(map, size);
-	close(fd);
-	assert_baseline(_metadata, &self->base);
+	buf_free(&b);
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -588,23 +506,20 @@ TEST_F_TIMEOUT(regress, cpu_access_while_mapped, 180)
 TEST_F(regress, importers_overlap)
 {
 	uint64_t size = SZ_4M + 2 * page_size();
-	struct cohbuf_imp_attach a1, a2;
-	uint32_t crc1, crc2, gem = 0;
+	uint32_t crc1, h1, h2, gem = 0;
 	int fd, vgem, status;
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_importer_attach(self->imp, fd, &a1));
-	ASSERT_EQ(0, cohbuf_importer_attach(self->imp, fd, &a2));
+	fd = test_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	h1 = test_attach(self->imp, fd, NULL);
+	h2 = test_attach(self->imp, fd, NULL);
 	vgem = vgem_open(&status);
 	if (vgem >= 0)
 		ASSERT_EQ(0, drmPrimeFDToHandle(vgem, fd, &gem)) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, a1.handle, 0, size, 0x0badf00d));
-	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, a1.handle, 0, size, &crc1));
-	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, a2.handle, 0, size, &crc2));
-	ASSERT_EQ(crc1, crc2);
-	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, a1.handle));
-	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, a2.handle));
+	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, h1, 0, size, 0x0badf00d));
+	crc1 = test_crc32(self->imp, h1, 0, size);
+	ASSERT_EQ(crc1, test_crc32(self->imp, h2, 0, size));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, h1));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, h2));
 	if (vgem >= 0) {
 		struct drm_gem_close gc = { .handle = gem };
 
@@ -612,7 +527,7 @@ TEST_F(regress, importers_overlap)
 		close(vgem);
 	}
 	close(fd);
-	assert_baseline(_metadata, &self->base);
+	assert_baseline(&self->base, "at the end");
 }
 
 /*
@@ -625,39 +540,35 @@ TEST_F(regress, many_attachments)
 {
 	enum { N = 24 };
 	uint64_t size = SZ_4M + 2 * page_size(), addr0, addr;
-	struct cohbuf_imp_attach att[N];
-	uint32_t crc0, crc;
+	uint32_t crc0, handle[N];
 	struct cohbuf_entry row;
-	uint64_t ino;
-	int fd, i;
+	struct test_buf b;
+	int i;
 
-	fd = cohbuf_alloc(self->dev, size, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, cohbuf_ino(fd, &ino));
+	test_buf_alloc(&b, self->dev, size, O_RDWR | O_CLOEXEC, PROT_NONE);
 	for (i = 0; i < N; i++)
-		ASSERT_EQ(0, cohbuf_importer_attach(self->imp, fd, &att[i])) TH_LOG("attach %d", i);
-	get_row(_metadata, ino, &row);
+		handle[i] = test_attach(self->imp, b.fd, NULL);
+	test_row(b.ino, &row);
 	ASSERT_EQ(N, row.attachments);
-	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, att[0].handle, 0, size, 0x5eed));
-	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, att[0].handle, 0, size, &crc0));
-	ASSERT_EQ(0, cohbuf_importer_dma_addr(self->imp, att[0].handle, SZ_4M, &addr0));
+	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, handle[0], 0, size, 0x5eed));
+	crc0 = test_crc32(self->imp, handle[0], 0, size);
+	ASSERT_EQ(0, cohbuf_importer_dma_addr(self->imp, handle[0], SZ_4M, &addr0));
 	for (i = 1; i < N; i++) {
-		ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, att[i].handle, 0, size, &crc));
-		ASSERT_EQ(crc0, crc) TH_LOG("attachment %d", i);
-		ASSERT_EQ(0, cohbuf_importer_dma_addr(self->imp, att[i].handle, SZ_4M, &addr));
+		ASSERT_EQ(crc0, test_crc32(self->imp, handle[i], 0, size))
+			TH_LOG("attachment %d", i);
+		ASSERT_EQ(0, cohbuf_importer_dma_addr(self->imp, handle[i], SZ_4M, &addr));
 		ASSERT_EQ(addr0, addr) TH_LOG("attachment %d", i);
 	}
 	/* every other one first, then the rest: the mapping outlives them all but one */
 	for (i = 0; i < N; i += 2)
-		ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att[i].handle));
-	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, att[N - 1].handle, 0, size, &crc));
-	ASSERT_EQ(crc0, crc);
+		ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle[i]));
+	ASSERT_EQ(crc0, test_crc32(self->imp, handle[N - 1], 0, size));
 	for (i = 1; i < N; i += 2)
-		ASSERT_EQ(0, cohbuf_importer_detach(self->imp, att[i].handle));
-	get_row(_metadata, ino, &row);
+		ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle[i]));
+	test_row(b.ino, &row);
 	ASSERT_EQ(0, row.attachments);
-	close(fd);
-	assert_baseline(_metadata, &self->base);
+	close(b.fd);
+	assert_baseline(&self->base, "at the end");
 }
 
 TEST_HARNESS_MAIN

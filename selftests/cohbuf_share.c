@@ -3,14 +3,12 @@
  * Sharing a cohbuf between processes: an fd passed with SCM_RIGHTS to a
  * separately exec'd program (cohbuf_peer), and a mapping inherited by fork.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -21,20 +19,16 @@
 
 FIXTURE(share) {
 	int dev;
-	int fd;
-	void *map;
+	struct test_buf buf;
 	pid_t pid;
 };
 
 FIXTURE_SETUP(share)
 {
 	self->pid = -1;
-	self->map = MAP_FAILED;
-	self->dev = open_dev(_metadata);
-	self->fd = cohbuf_alloc(self->dev, SHARE_SIZE, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	self->map = map_shared(self->fd, SHARE_SIZE, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, self->map);
+	self->dev = test_open();
+	test_buf_alloc(&self->buf, self->dev, SHARE_SIZE, O_RDWR | O_CLOEXEC,
+		       PROT_READ | PROT_WRITE);
 }
 
 /* Sockets and pipes are closed when the test process exits. */
@@ -44,21 +38,8 @@ FIXTURE_TEARDOWN(share)
 		kill(self->pid, SIGKILL);
 		waitpid(self->pid, NULL, 0);
 	}
-	if (self->map != MAP_FAILED)
-		munmap(self->map, SHARE_SIZE);
-	close(self->fd);
+	buf_free(&self->buf);
 	close(self->dev);
-}
-
-/* Waits for the child and returns its exit status, or -1 if it did not exit. */
-static int reap(pid_t *pid)
-{
-	int status;
-
-	if (waitpid(*pid, &status, 0) != *pid)
-		return -1;
-	*pid = -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 TEST_F(share, scm_rights_to_exec_peer)
@@ -68,51 +49,48 @@ TEST_F(share, scm_rights_to_exec_peer)
 		.seed_in = 0x51,
 		.seed_out = 0x52,
 	};
-	struct peer_reply reply;
-	uint64_t ino, pfn_first, pfn_last;
+	char *map = self->buf.map, *last = map + SHARE_SIZE - page_size();
 	char peer[PATH_MAX], sockarg[16];
+	uint64_t pfn_first, pfn_last;
+	struct peer_reply reply;
 	int sock[2], ret;
-	char *last;
 
 	if (geteuid() != 0)
 		SKIP(return, "pagemap shows frame numbers to root only");
-	ASSERT_EQ(0, exe_sibling(COHBUF_PEER, peer, sizeof(peer)));
+	ASSERT_EQ(0, exe_sibling(PEER_PROG, peer, sizeof(peer)));
 	ASSERT_EQ(0, access(peer, X_OK)) TH_LOG("%s: %s", peer, strerror(errno));
 
-	pattern_fill(self->map, SHARE_SIZE, 0, req.seed_in);
-	last = (char *)self->map + SHARE_SIZE - page_size();
-	ASSERT_EQ(0, cohbuf_pagemap_pfn(self->map, &pfn_first));
+	pattern_fill(map, SHARE_SIZE, 0, req.seed_in);
+	ASSERT_EQ(0, cohbuf_pagemap_pfn(map, &pfn_first));
 	ASSERT_EQ(0, cohbuf_pagemap_pfn(last, &pfn_last));
 	ASSERT_NE(0, pfn_first);
 	ASSERT_NE(0, pfn_last);
-	ASSERT_EQ(0, cohbuf_ino(self->fd, &ino));
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sock));
 	ASSERT_EQ(0, fcntl(sock[0], F_SETFD, FD_CLOEXEC));
 	snprintf(sockarg, sizeof(sockarg), "%d", sock[1]);
-	fflush(NULL);
-	self->pid = fork();
-	ASSERT_LE(0, self->pid);
+	self->pid = test_fork();
 	if (self->pid == 0) {
 		execl(peer, peer, sockarg, (char *)NULL);
 		_exit(127);
 	}
 	close(sock[1]);
 
-	ASSERT_EQ(0, cohbuf_send_fds(sock[0], &self->fd, 1, &req, sizeof(req)));
+	ASSERT_EQ(0, cohbuf_send_fds(sock[0], &self->buf.fd, 1, &req, sizeof(req)));
 	ret = recv(sock[0], &reply, sizeof(reply), 0);
 	ASSERT_EQ(sizeof(reply), ret) TH_LOG("no reply from %s", peer);
-	ASSERT_EQ(0, reap(&self->pid));
+	assert_child_ok(self->pid);
+	self->pid = -1;
 
 	ASSERT_EQ(0, reply.err) TH_LOG("peer failed at %s: %s (offset %lld)",
 				       reply.step, strerror(reply.err),
 				       (long long)reply.bad_offset);
 	ASSERT_EQ(SHARE_SIZE, reply.size);
-	ASSERT_EQ(ino, reply.ino);
+	ASSERT_EQ(self->buf.ino, reply.ino);
 	ASSERT_EQ(pfn_first, reply.pfn_first);
 	ASSERT_EQ(pfn_last, reply.pfn_last);
 	/* the peer's write is visible here */
-	ASSERT_EQ(-1, pattern_check(self->map, SHARE_SIZE, 0, req.seed_out));
+	ASSERT_EQ(-1, pattern_check(map, SHARE_SIZE, 0, req.seed_out));
 }
 
 /*
@@ -143,26 +121,25 @@ TEST_F(share, fork_shares_mapping)
 
 	ASSERT_EQ(0, pipe2(p2c, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(c2p, O_CLOEXEC));
-	pattern_fill(self->map, SHARE_SIZE, 0, 0x61);
+	pattern_fill(self->buf.map, SHARE_SIZE, 0, 0x61);
 
-	fflush(NULL);
-	self->pid = fork();
-	ASSERT_LE(0, self->pid);
+	self->pid = test_fork();
 	if (self->pid == 0) {
 		close(p2c[1]);
 		close(c2p[0]);
-		_exit(fork_child(self->fd, self->map, c2p[1], p2c[0]));
+		_exit(fork_child(self->buf.fd, self->buf.map, c2p[1], p2c[0]));
 	}
 	close(p2c[0]);
 	close(c2p[1]);
 
 	/* the child's write shows up in the parent ... */
 	ASSERT_EQ(1, read(c2p[0], &c, 1));
-	ASSERT_EQ(-1, pattern_check(self->map, SHARE_SIZE, 0, 0x62));
+	ASSERT_EQ(-1, pattern_check(self->buf.map, SHARE_SIZE, 0, 0x62));
 	/* ... and the parent's in the child */
-	pattern_fill(self->map, SHARE_SIZE, 0, 0x63);
+	pattern_fill(self->buf.map, SHARE_SIZE, 0, 0x63);
 	ASSERT_EQ(1, write(p2c[1], "r", 1));
-	ASSERT_EQ(0, reap(&self->pid));
+	assert_child_ok(self->pid);
+	self->pid = -1;
 }
 
 TEST_HARNESS_MAIN

@@ -35,9 +35,20 @@ uint64_t page_align(uint64_t size)
 	return (size + mask) & ~mask;
 }
 
-int cohbuf_alloc_req(int dev, struct cohbuf_alloc *req)
+int ioctl_errno(int fd, unsigned long cmd, void *arg)
 {
-	return ioctl(dev, COHBUF_IOCTL_ALLOC, req) ? -errno : 0;
+	return ioctl(fd, cmd, arg) ? errno : 0;
+}
+
+int alloc_errno(int dev, const struct cohbuf_alloc *req)
+{
+	struct cohbuf_alloc copy = *req;
+
+	copy.fd = -1;
+	if (ioctl(dev, COHBUF_IOCTL_ALLOC, &copy))
+		return errno;
+	close(copy.fd);
+	return 0;
 }
 
 void *map_shared(int fd, size_t len, int prot, off_t offset)
@@ -85,6 +96,11 @@ ssize_t bytes_check(const void *p, size_t len, uint8_t byte)
 			return (ssize_t)i;
 	return -1;
 }
+
+/* Every line of @text, which strtok_r() cuts up as it goes. */
+#define for_each_line(line, text, save)					\
+	for (line = strtok_r(text, "\n", &save); line;			\
+	     line = strtok_r(NULL, "\n", &save))
 
 /* Reads a whole (small) pseudo file into a NUL-terminated malloc'ed buffer. */
 static int read_file(const char *path, char **out)
@@ -158,18 +174,18 @@ static int debugfs_ready(void)
 	return access("/sys/kernel/debug/dma_buf", F_OK) ? -errno : 0;
 }
 
-int cohbuf_live(struct cohbuf_live *live)
+int live_read(struct live *live)
 {
 	int ret = debugfs_ready();
 
 	if (!ret)
-		ret = read_u64(COHBUF_DEBUGFS "/live_buffers", &live->buffers);
+		ret = read_u64(DEBUGFS_DIR "/live_buffers", &live->buffers);
 	if (!ret)
-		ret = read_u64(COHBUF_DEBUGFS "/live_bytes", &live->bytes);
+		ret = read_u64(DEBUGFS_DIR "/live_bytes", &live->bytes);
 	return ret;
 }
 
-int cohbuf_row(uint64_t ino, struct cohbuf_entry *row)
+int row_read(uint64_t ino, struct cohbuf_entry *row)
 {
 	struct cohbuf_entry *list;
 	int n, i, ret;
@@ -199,38 +215,43 @@ int cohbuf_row(uint64_t ino, struct cohbuf_entry *row)
  *   \tAttached Devices:
  *   \t<dev_name>           one per attachment
  *   Total N devices attached
+ * Whether @line is the first line of a buffer cohbuf exported; its inode
+ * in @ino.
  */
+static bool bufinfo_is_cohbuf(const char *line, uint64_t *ino)
+{
+	unsigned long long size, count, i;
+	unsigned int flags, mode;
+	char exp_name[64];
+
+	if (sscanf(line, "%llu %x %x %llu %63s %llu", &size, &flags, &mode,
+		   &count, exp_name, &i) != 6 || strcmp(exp_name, "cohbuf"))
+		return false;
+	*ino = i;
+	return true;
+}
+
 int bufinfo_attachments(uint64_t ino, const char *dev_name, int *named)
 {
 	char *text, *line, *save = NULL;
 	bool ours = false, devices = false;
 	int ret, count = 0;
+	uint64_t i;
 
 	ret = debugfs_ready();
-	if (ret)
-		return ret;
-	ret = read_file(DMABUF_BUFINFO, &text);
+	if (!ret)
+		ret = read_file(DMABUF_BUFINFO, &text);
 	if (ret)
 		return ret;
 	ret = -ENOENT;
 	*named = 0;
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long size, count_ref, i;
-		unsigned int flags, mode;
-		char exp_name[64];
-
+	for_each_line(line, text, save) {
 		if (!ours) {
-			if (sscanf(line, "%llu %x %x %llu %63s %llu",
-				   &size, &flags, &mode, &count_ref, exp_name,
-				   &i) == 6 && i == ino &&
-			    !strcmp(exp_name, "cohbuf"))
-				ours = true;
+			ours = bufinfo_is_cohbuf(line, &i) && i == ino;
 			continue;
 		}
 		if (!devices) {
-			if (!strcmp(line, "\tAttached Devices:"))
-				devices = true;
+			devices = !strcmp(line, "\tAttached Devices:");
 			continue;
 		}
 		if (line[0] != '\t') {	/* "Total N devices attached" */
@@ -286,8 +307,7 @@ int fdinfo_field(int fd, const char *key, char *val, size_t len)
 	if (ret)
 		return ret;
 	ret = -ENOENT;
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for_each_line(line, text, save) {
 		if (strncmp(line, key, klen) || line[klen] != ':')
 			continue;
 		line += klen + 1;
@@ -319,47 +339,39 @@ int imp_live(uint64_t *attachments)
 {
 	int ret = debugfs_ready();
 
-	return ret ? ret : read_u64(COHBUF_IMP_DEBUGFS "/attachments", attachments);
+	return ret ? ret : read_u64(IMP_DEBUGFS_DIR "/attachments", attachments);
 }
 
-/* cohbuf buffers in bufinfo: lines "size flags mode count cohbuf ino ...". */
+/* The number of cohbuf buffers in bufinfo. */
 static int bufinfo_count(uint64_t *count)
 {
 	char *text, *line, *save = NULL;
+	uint64_t ino;
 	int ret;
 
 	ret = read_file(DMABUF_BUFINFO, &text);
 	if (ret)
 		return ret;
 	*count = 0;
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long size, count_ref, ino;
-		unsigned int flags, mode;
-		char exp_name[64];
-
-		if (sscanf(line, "%llu %x %x %llu %63s %llu", &size, &flags, &mode,
-			   &count_ref, exp_name, &ino) == 6 &&
-		    !strcmp(exp_name, "cohbuf"))
-			(*count)++;
-	}
+	for_each_line(line, text, save)
+		*count += bufinfo_is_cohbuf(line, &ino);
 	free(text);
 	return 0;
 }
 
-int counters_get(struct cohbuf_counters *c)
+int counters_get(struct counters *c)
 {
-	struct cohbuf_live live;
+	struct live live;
 	int ret;
 
-	ret = cohbuf_live(&live);
+	ret = live_read(&live);
 	if (ret)
 		return ret;
 	c->buffers = live.buffers;
 	c->bytes = live.bytes;
 	/* The importer is optional: without it, nothing is attached. */
 	c->attachments = 0;
-	if (!access(COHBUF_IMP_DEBUGFS, F_OK)) {
+	if (!access(IMP_DEBUGFS_DIR, F_OK)) {
 		ret = imp_live(&c->attachments);
 		if (ret)
 			return ret;
@@ -367,15 +379,15 @@ int counters_get(struct cohbuf_counters *c)
 	return bufinfo_count(&c->bufinfo);
 }
 
-static bool counters_equal(const struct cohbuf_counters *a,
-			   const struct cohbuf_counters *b)
+static bool counters_equal(const struct counters *a,
+			   const struct counters *b)
 {
 	return a->buffers == b->buffers && a->bytes == b->bytes &&
 	       a->attachments == b->attachments && a->bufinfo == b->bufinfo;
 }
 
-int counters_wait(const struct cohbuf_counters *want, int timeout_ms,
-		  struct cohbuf_counters *got)
+int counters_wait(const struct counters *want, int timeout_ms,
+		  struct counters *got)
 {
 	struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
 	int waited = 0, ret;
@@ -393,7 +405,7 @@ int counters_wait(const struct cohbuf_counters *want, int timeout_ms,
 	}
 }
 
-const char *counters_str(const struct cohbuf_counters *c, char *buf, size_t len)
+const char *counters_str(const struct counters *c, char *buf, size_t len)
 {
 	snprintf(buf, len, "buffers %llu, bytes %llu, attachments %llu, bufinfo %llu",
 		 (unsigned long long)c->buffers, (unsigned long long)c->bytes,
@@ -487,6 +499,39 @@ int fd_table_release(const int *fillers, int n, const struct rlimit *old)
 	return setrlimit(RLIMIT_NOFILE, old) ? -errno : 0;
 }
 
+int lowest_free_fd(void)
+{
+	int fd = open("/", O_PATH | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return fd;
+}
+
+void *readonly_copy(const void *arg, size_t len)
+{
+	size_t ps = page_size();
+	void *p;
+	int err;
+
+	if (len > ps) {
+		errno = EINVAL;
+		return MAP_FAILED;
+	}
+	p = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	memcpy(p, arg, len);
+	if (mprotect(p, ps, PROT_READ)) {
+		err = errno;
+		munmap(p, ps);
+		errno = err;
+		return MAP_FAILED;
+	}
+	return p;
+}
+
 bool module_loaded(const char *name)
 {
 	char path[PATH_MAX];
@@ -550,4 +595,61 @@ int module_params(const char *name, char *out, size_t len)
 	}
 	closedir(dir);
 	return 0;
+}
+
+int ko_find(struct module_ko *ko, const char *build, const char *name,
+	    const char *file)
+{
+	ko->name = name;
+	ko->unloaded = false;
+	if ((size_t)snprintf(ko->path, sizeof(ko->path), "%s/%s", build, file) >=
+	    sizeof(ko->path))
+		return -ENAMETOOLONG;
+	if (access(ko->path, R_OK))
+		return -errno;
+	return module_params(name, ko->params, sizeof(ko->params));
+}
+
+int ko_unload(struct module_ko *ko)
+{
+	int ret = module_unload(ko->name);
+
+	if (!ret)
+		ko->unloaded = true;
+	return ret;
+}
+
+int ko_reload(struct module_ko *ko)
+{
+	if (!ko->unloaded || module_loaded(ko->name))
+		return 0;
+	return module_load(ko->path, ko->params);
+}
+
+int param_change(struct saved_params *sp, const char *module, const char *name,
+		 uint64_t val)
+{
+	struct saved_param *p;
+	int i, ret;
+
+	for (i = 0; i < sp->n; i++)
+		if (!strcmp(sp->p[i].module, module) && !strcmp(sp->p[i].name, name))
+			break;
+	if (i == sp->n) {
+		if (sp->n == MAX_SAVED_PARAMS)
+			return -ENOSPC;
+		p = &sp->p[sp->n];
+		ret = module_param_get(module, name, &p->val);
+		if (ret)
+			return ret;
+		p->module = module;
+		p->name = name;
+		sp->n++;
+	}
+	return module_param_set(module, name, val);
+}
+
+int param_restore(const struct saved_param *p)
+{
+	return module_param_set(p->module, p->name, p->val);
 }

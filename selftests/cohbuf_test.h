@@ -11,6 +11,7 @@
 #ifndef COHBUF_TEST_H
 #define COHBUF_TEST_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,13 +20,11 @@
 
 #include "libcohbuf.h"
 
-#define COHBUF_DEV		COHBUF_DEVICE
-#define COHBUF_DEBUGFS		"/sys/kernel/debug/cohbuf"
-#define COHBUF_SYSFS		"/sys/module/cohbuf"
+#define DEBUGFS_DIR		"/sys/kernel/debug/cohbuf"
+#define MODULE_SYSFS		"/sys/module/cohbuf"
 #define DMABUF_BUFINFO		"/sys/kernel/debug/dma_buf/bufinfo"
-#define COHBUF_IMP_DEV		COHBUF_IMPORTER_DEVICE
-#define COHBUF_IMP_DEBUGFS	"/sys/kernel/debug/cohbuf_importer"
-#define COHBUF_IMP_MODULE	"cohbuf_importer"
+#define IMP_DEBUGFS_DIR		"/sys/kernel/debug/cohbuf_importer"
+#define IMP_MODULE		"cohbuf_importer"
 
 #define SZ_4K			(4096ULL)
 #define SZ_1M			(1024ULL * 1024)
@@ -35,8 +34,13 @@
 size_t page_size(void);
 uint64_t page_align(uint64_t size);
 
-/* COHBUF_IOCTL_ALLOC with a caller-built request: 0, or -errno. */
-int cohbuf_alloc_req(int dev, struct cohbuf_alloc *req);
+/* errno of ioctl(@fd, @cmd, @arg), or 0 if it succeeded. */
+int ioctl_errno(int fd, unsigned long cmd, void *arg);
+/*
+ * errno of COHBUF_IOCTL_ALLOC with a copy of @req, or 0 if it succeeded
+ * (the fd it returned is closed then).
+ */
+int alloc_errno(int dev, const struct cohbuf_alloc *req);
 /*
  * mmap() itself, MAP_SHARED, for the tests of the kernel's mapping rules:
  * the address, or MAP_FAILED with errno set.
@@ -55,16 +59,16 @@ ssize_t pattern_check(const void *p, size_t len, uint64_t off, uint32_t seed);
 ssize_t bytes_check(const void *p, size_t len, uint8_t byte);
 
 /* debugfs live_buffers and live_bytes */
-struct cohbuf_live {
+struct live {
 	uint64_t buffers;
 	uint64_t bytes;
 };
 
 /* Reads both counters (mounting debugfs if needed): 0, or -errno. */
-int cohbuf_live(struct cohbuf_live *live);
+int live_read(struct live *live);
 
 /* The row of buffer @ino: 0, -ENOENT if it is not listed, or -errno. */
-int cohbuf_row(uint64_t ino, struct cohbuf_entry *row);
+int row_read(uint64_t ino, struct cohbuf_entry *row);
 
 /*
  * Devices attached to dma-buf @ino in dma_buf/bufinfo: returns how many are
@@ -92,7 +96,7 @@ int imp_live(uint64_t *attachments);
  * bytes, the importer's attachments, and the cohbuf buffers listed in
  * dma_buf/bufinfo.
  */
-struct cohbuf_counters {
+struct counters {
 	uint64_t buffers;
 	uint64_t bytes;
 	uint64_t attachments;
@@ -100,17 +104,17 @@ struct cohbuf_counters {
 };
 
 /* Reads them all: 0, or -errno. */
-int counters_get(struct cohbuf_counters *c);
+int counters_get(struct counters *c);
 /*
  * Waits up to @timeout_ms for the counters to equal @want (releases that
  * the kernel defers, such as fds in flight in a closed unix socket, take a
  * moment): 0 when they do, -ETIMEDOUT (with the last reading in @got) or
  * -errno otherwise.
  */
-int counters_wait(const struct cohbuf_counters *want, int timeout_ms,
-		  struct cohbuf_counters *got);
+int counters_wait(const struct counters *want, int timeout_ms,
+		  struct counters *got);
 /* "buffers B, bytes N, attachments A, bufinfo I", for messages. */
-const char *counters_str(const struct cohbuf_counters *c, char *buf, size_t len);
+const char *counters_str(const struct counters *c, char *buf, size_t len);
 
 /*
  * How hard the reliability tests push. The environment variable @env wins;
@@ -141,6 +145,16 @@ int fd_table_fill(int fd, int limit, int *fillers, struct rlimit *old);
 /* Close @n @fillers and restore the limit: 0, or -errno. */
 int fd_table_release(const int *fillers, int n, const struct rlimit *old);
 
+/* The lowest free file descriptor, which the next open() gets; or -errno. */
+int lowest_free_fd(void);
+
+/*
+ * A private page holding a copy of the @len bytes at @arg, made read-only:
+ * an ioctl argument the kernel can read but not write back. MAP_FAILED if
+ * it cannot be made.
+ */
+void *readonly_copy(const void *arg, size_t len);
+
 /* Kernel modules, by name (as in /sys/module) or by .ko path. */
 bool module_loaded(const char *name);
 int module_unload(const char *name);
@@ -148,8 +162,54 @@ int module_load(const char *path, const char *params);
 /* "name=value name=value" from /sys/module/<name>/parameters: 0, or -errno. */
 int module_params(const char *name, char *out, size_t len);
 
+/* A module of the build under test, to load it again after unloading it. */
+struct module_ko {
+	const char *name;		/* as in /sys/module */
+	char path[PATH_MAX];		/* the .ko file */
+	char params[1024];		/* the parameters it runs with now */
+	bool unloaded;			/* by ko_unload() */
+};
+
+/*
+ * Module @name, built as @build/@file: fills @ko with its path and current
+ * parameters. 0, or -errno if the .ko is not readable or the parameters
+ * cannot be read.
+ */
+int ko_find(struct module_ko *ko, const char *build, const char *name,
+	    const char *file);
+/* Unloads the module (and remembers that it did): 0, or -errno. */
+int ko_unload(struct module_ko *ko);
+/*
+ * Loads the module again, with its parameters, if ko_unload() unloaded it
+ * and it is not loaded now: 0, or -errno.
+ */
+int ko_reload(struct module_ko *ko);
+
+/* The module parameters a test changes, and their values before the first change. */
+#define MAX_SAVED_PARAMS	4
+
+struct saved_param {
+	const char *module;
+	const char *name;
+	uint64_t val;
+};
+
+struct saved_params {
+	struct saved_param p[MAX_SAVED_PARAMS];
+	int n;
+};
+
+/*
+ * Sets a module parameter, saving its value first unless it is saved
+ * already: 0, or -errno (-ENOSPC when MAX_SAVED_PARAMS are saved).
+ */
+int param_change(struct saved_params *sp, const char *module, const char *name,
+		 uint64_t val);
+/* Puts back one saved value: 0, or -errno. */
+int param_restore(const struct saved_param *p);
+
 /* The program cohbuf_share execs, and what it says back. */
-#define COHBUF_PEER		"cohbuf_peer"
+#define PEER_PROG		"cohbuf_peer"
 
 struct peer_request {
 	uint64_t size;		/* expected lseek(SEEK_END) of the fd */
