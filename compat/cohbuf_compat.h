@@ -26,6 +26,19 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 }
 #endif
 
+/*
+ * Whether a mapping may be shared (VM_MAYSHARE). 7.x turned vm_flags into a
+ * read-only alias of a flag bitmap, read through vma_test().
+ */
+static inline bool cohbuf_vma_mayshare(const struct vm_area_struct *vma)
+{
+#ifdef COHBUF_HAVE_VMA_TEST
+	return vma_test(vma, VMA_MAYSHARE_BIT);
+#else
+	return vma->vm_flags & VM_MAYSHARE;
+#endif
+}
+
 /* 6.13 made the namespace argument a string. */
 #ifdef COHBUF_HAVE_MODULE_IMPORT_NS_TOKEN
 #define COHBUF_IMPORT_NS_DMA_BUF() MODULE_IMPORT_NS(DMA_BUF)
