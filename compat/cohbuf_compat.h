@@ -12,6 +12,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/errno.h>
+#include <linux/file.h>
 #include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -86,6 +87,19 @@ static inline int cohbuf_dma_set_max_seg_size(struct device *dev,
 #else
 	dma_set_max_seg_size(dev, size);
 	return 0;
+#endif
+}
+
+/*
+ * Publish a dma-buf's file at a reserved fd. Where the core has
+ * dma_buf_fd_install(), it also emits the dma-buf's trace event.
+ */
+static inline void cohbuf_dma_buf_fd_install(struct dma_buf *dmabuf, int fd)
+{
+#ifdef COHBUF_HAVE_DMA_BUF_FD_INSTALL
+	dma_buf_fd_install(dmabuf, fd);
+#else
+	fd_install(fd, dmabuf->file);
 #endif
 }
 
