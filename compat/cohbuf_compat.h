@@ -12,6 +12,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/errno.h>
+#include <linux/file.h>
 #include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -25,6 +26,19 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 	vma->vm_flags |= flags;
 }
 #endif
+
+/*
+ * Whether a mapping may be shared (VM_MAYSHARE). 7.x turned vm_flags into a
+ * read-only alias of a flag bitmap, read through vma_test().
+ */
+static inline bool cohbuf_vma_mayshare(const struct vm_area_struct *vma)
+{
+#ifdef COHBUF_HAVE_VMA_TEST
+	return vma_test(vma, VMA_MAYSHARE_BIT);
+#else
+	return vma->vm_flags & VM_MAYSHARE;
+#endif
+}
 
 /* 6.13 made the namespace argument a string. */
 #ifdef COHBUF_HAVE_MODULE_IMPORT_NS_TOKEN
@@ -71,6 +85,19 @@ static inline int cohbuf_dma_set_max_seg_size(struct device *dev,
 #else
 	dma_set_max_seg_size(dev, size);
 	return 0;
+#endif
+}
+
+/*
+ * Publish a dma-buf's file at a reserved fd. Where the core has
+ * dma_buf_fd_install(), it also emits the dma-buf's trace event.
+ */
+static inline void cohbuf_dma_buf_fd_install(struct dma_buf *dmabuf, int fd)
+{
+#ifdef COHBUF_HAVE_DMA_BUF_FD_INSTALL
+	dma_buf_fd_install(dmabuf, fd);
+#else
+	fd_install(fd, dmabuf->file);
 #endif
 }
 

@@ -103,7 +103,7 @@ static long cohbuf_ioctl_alloc(struct cohbuf_device *cdev,
 		ret = -EFAULT;
 		goto put_dmabuf;
 	}
-	fd_install(fd, dmabuf->file);
+	cohbuf_dma_buf_fd_install(dmabuf, fd);
 	return 0;
 
 put_dmabuf:

@@ -129,7 +129,7 @@ int cohbuf_mmap(struct cohbuf_buffer *buf, struct vm_area_struct *vma)
 	int ret;
 
 	/* A read-only shared map of an O_RDONLY file has VM_MAYSHARE only. */
-	if (!(vma->vm_flags & VM_MAYSHARE))
+	if (!cohbuf_vma_mayshare(vma))
 		return -EINVAL;
 
 	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
