@@ -180,25 +180,31 @@ static void assert_attached(struct __test_metadata *_metadata, uint64_t ino, int
 	ASSERT_EQ(n, row.attachments);
 }
 
-/* Imports @fd into vgem: attaches and maps it. */
-static uint32_t import(struct __test_metadata *_metadata, int vgem, int fd)
+static void _vgem_import(struct __test_metadata *_metadata, FIXTURE_DATA(vgem) *self)
 {
-	uint32_t handle;
-	int ret = drmPrimeFDToHandle(vgem, fd, &handle);
+	int ret = drmPrimeFDToHandle(self->vgem, self->buf.fd, &self->handle);
 
 	ASSERT_EQ(0, ret) TH_LOG("drmPrimeFDToHandle: %s", strerror(errno));
-	return handle;
+	self->have_handle = true;
 }
+/* Imports the buffer into vgem, which attaches and maps it: self->handle. */
+#define vgem_import() _vgem_import(_metadata, self)
+
+static void _vgem_close(struct __test_metadata *_metadata, FIXTURE_DATA(vgem) *self)
+{
+	ASSERT_EQ(0, gem_close(self->vgem, self->handle));
+	self->have_handle = false;
+}
+/* Closes vgem's handle of the buffer, which detaches it. */
+#define vgem_close() _vgem_close(_metadata, self)
 
 TEST_F(vgem, import_attaches_and_close_detaches)
 {
 	assert_attached(_metadata, self->buf.ino, 0);
-	self->handle = import(_metadata, self->vgem, self->buf.fd);
-	self->have_handle = true;
+	vgem_import();
 	assert_attached(_metadata, self->buf.ino, 1);
 
-	ASSERT_EQ(0, gem_close(self->vgem, self->handle));
-	self->have_handle = false;
+	vgem_close();
 	assert_attached(_metadata, self->buf.ino, 0);
 }
 
@@ -207,8 +213,7 @@ TEST_F(vgem, reexport_is_same_buffer)
 	uint64_t ino;
 	void *map;
 
-	self->handle = import(_metadata, self->vgem, self->buf.fd);
-	self->have_handle = true;
+	vgem_import();
 	ASSERT_EQ(0, drmPrimeHandleToFD(self->vgem, self->handle,
 					DRM_CLOEXEC | DRM_RDWR, &self->exported));
 	ASSERT_EQ(0, cohbuf_ino(self->exported, &ino));
@@ -223,8 +228,7 @@ TEST_F(vgem, reexport_is_same_buffer)
 
 	ASSERT_EQ(0, close(self->exported));
 	self->exported = -1;
-	ASSERT_EQ(0, gem_close(self->vgem, self->handle));
-	self->have_handle = false;
+	vgem_close();
 	assert_attached(_metadata, self->buf.ino, 0);
 }
 
@@ -233,13 +237,11 @@ TEST_F(vgem, import_twice_same_handle)
 {
 	uint32_t again;
 
-	self->handle = import(_metadata, self->vgem, self->buf.fd);
-	self->have_handle = true;
+	vgem_import();
 	ASSERT_EQ(0, drmPrimeFDToHandle(self->vgem, self->buf.fd, &again));
 	ASSERT_EQ(self->handle, again);
 	assert_attached(_metadata, self->buf.ino, 1);
-	ASSERT_EQ(0, gem_close(self->vgem, self->handle));
-	self->have_handle = false;
+	vgem_close();
 	assert_attached(_metadata, self->buf.ino, 0);
 }
 
@@ -248,8 +250,7 @@ TEST_F(vgem, importer_holds_buffer)
 {
 	int named;
 
-	self->handle = import(_metadata, self->vgem, self->buf.fd);
-	self->have_handle = true;
+	vgem_import();
 	ASSERT_EQ(0, munmap(self->buf.map, BUF_SIZE));
 	self->buf.map = NULL;
 	ASSERT_EQ(0, close(self->buf.fd));
@@ -258,8 +259,7 @@ TEST_F(vgem, importer_holds_buffer)
 	assert_live(&self->base, 1, BUF_SIZE);
 	assert_attached(_metadata, self->buf.ino, 1);
 
-	ASSERT_EQ(0, gem_close(self->vgem, self->handle));
-	self->have_handle = false;
+	vgem_close();
 	assert_no_row(self->buf.ino);
 	ASSERT_EQ(-ENOENT, bufinfo_attachments(self->buf.ino, "vgem", &named));
 	assert_live(&self->base, 0, 0);

@@ -40,42 +40,20 @@ static int proc_value(const char *path, const char *key, uint64_t *val)
 	return ret;
 }
 
-FIXTURE(pressure) {
-	int dev;
-	struct counters base;
-	uint64_t saved_total;
-	bool changed;
-};
-
-FIXTURE_SETUP(pressure)
-{
-	self->dev = test_open();
-	ASSERT_EQ(0, counters_get(&self->base));
-	ASSERT_EQ(0, module_param_get("cohbuf", "max_total_size", &self->saved_total));
-}
-
-/* In the harness's parent, once the test process and its buffers are gone. */
-FIXTURE_TEARDOWN_PARENT(pressure)
-{
-	if (self->changed)
-		EXPECT_EQ(0, module_param_set("cohbuf", "max_total_size", self->saved_total));
-}
+DEV_FIXTURE(pressure)
 
 TEST_F_TIMEOUT(pressure, allocate_until_enomem, 600)
 {
 	/* Large buffers first, then smaller ones into what is left. */
 	uint64_t sizes[] = { 64 * SZ_1M, SZ_4M, 16 * SZ_4K, SZ_4K };
 	uint64_t total, avail, avail_after, oom_before, oom_after, got = 0;
-	struct counters now;
 	int *fds, nfds = 0, cap = 256, fd, ret = 0;
 	unsigned int i;
-	char want[128], have[128];
 
 	ASSERT_EQ(0, proc_value("/proc/meminfo", "MemTotal", &total));
 	ASSERT_EQ(0, proc_value("/proc/meminfo", "MemAvailable", &avail));
 	ASSERT_EQ(0, proc_value("/proc/vmstat", "oom_kill", &oom_before));
-	self->changed = true;
-	ASSERT_EQ(0, module_param_set("cohbuf", "max_total_size", total));
+	test_param_set(&self->params, "cohbuf", "max_total_size", total);
 	fds = malloc(cap * sizeof(*fds));
 	ASSERT_NE(NULL, fds);
 
@@ -117,18 +95,13 @@ TEST_F_TIMEOUT(pressure, allocate_until_enomem, 600)
 	for (i = 0; i < (unsigned int)nfds; i++)
 		close(fds[i]);
 	free(fds);
-	ret = counters_wait(&self->base, 10000, &now);
-	ASSERT_EQ(0, ret) TH_LOG("counters: want %s, got %s",
-				 counters_str(&self->base, want, sizeof(want)),
-				 counters_str(&now, have, sizeof(have)));
+	assert_baseline(&self->base, "after closing every buffer");
 	ASSERT_EQ(0, proc_value("/proc/meminfo", "MemAvailable", &avail_after));
 	ASSERT_LE(avail - avail / 8, avail_after)
 		TH_LOG("MemAvailable %llu MiB before, %llu MiB after",
 		       (unsigned long long)(avail / SZ_1M),
 		       (unsigned long long)(avail_after / SZ_1M));
-	fd = cohbuf_alloc(self->dev, 64 * SZ_1M, NULL, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	close(fd);
+	close(test_alloc(self->dev, 64 * SZ_1M, O_RDWR | O_CLOEXEC));
 }
 
 TEST_HARNESS_MAIN

@@ -1,48 +1,47 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs every cohbuf selftest binary in a directory, one after the other,
-# streaming their TAP output. Meant for the test guest, as root, with the
-# cohbuf module loaded.
+# Runs the cohbuf selftests that tests.list (next to this script) names,
+# in its order, from a directory of built binaries, streaming their TAP
+# output. Meant for the test guest, as root, with the cohbuf module loaded.
 #
 #   run_tests.sh [<dir with the binaries>]   (default: ../build/selftests)
 #
 # Exits 0 only if every binary exited 0 after printing a "# Totals:" line
 # with no failures and no errors.
 # A binary that dies without that line (crash, kill, hang cut short) is a
-# failure, reported on a line starting with "# cohbuf-selftests: FAIL".
+# failure, reported on a line starting with "# cohbuf-selftests: FAIL", and
+# so is a missing one, unless tests.list marks it "installed" (make check
+# builds it from the installed tree): that one runs only when it is there.
 
-dir=${1:-$(dirname "$0")/../build/selftests}
-# The functional tests, then the reliability suite (regressions, fault
-# injection, races, fuzzing, memory pressure, kill -9). cohbuf_kill and
-# cohbuf_lifetime unload and reload the modules: they come last.
-# cohbuf_kmemleak (a no-op without kmemleak) runs first, to clear what boot
-# left, then before the unloads, and at the very end. COHBUF_STRESS=full in
-# the environment gives the reliability tests their full counts (make
-# check-debug).
-ORDER="cohbuf_kmemleak cohbuf_alloc cohbuf_errors cohbuf_mmap cohbuf_share cohbuf_dmabuf cohbuf_importer cohbuf_lib cohbuf_cli cohbuf_regress cohbuf_fault cohbuf_race cohbuf_fuzz cohbuf_pressure cohbuf_kmemleak cohbuf_kill cohbuf_lifetime cohbuf_kmemleak"
-HELPERS="cohbuf_peer"
+here=$(dirname "$0")
+dir=${1:-$here/../build/selftests}
+list=$here/tests.list
 
 if [ ! -d "$dir" ]; then
 	echo "# cohbuf-selftests: FAIL: no such directory: $dir"
 	exit 1
 fi
+if [ ! -r "$list" ]; then
+	echo "# cohbuf-selftests: FAIL: cannot read $list"
+	exit 1
+fi
 
-# The known tests in order, then any other test binary found there.
-tests=$ORDER
-for path in "$dir"/cohbuf_*; do
-	if [ ! -f "$path" ] || [ ! -x "$path" ]; then continue; fi
-	name=$(basename "$path")
-	case " $ORDER $HELPERS " in *" $name "*) continue ;; esac
-	tests="$tests $name"
-done
+# "name" or "name:installed", one a word, without the comments.
+tests=$(sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' \
+	-e '/^$/d' -e 's/[[:space:]][[:space:]]*/:/' "$list")
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cohbuf-selftests.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 failed=""
-for name in $tests; do
+for entry in $tests; do
+	name=${entry%%:*}
 	bin=$dir/$name
+	if [ ! -x "$bin" ] && [ "$entry" = "$name:installed" ]; then
+		echo "# cohbuf-selftests: not run: $name (make check builds it from the installed tree)"
+		continue
+	fi
 	echo "# cohbuf-selftests: running $name"
 	if [ ! -x "$bin" ]; then
 		echo "# cohbuf-selftests: FAIL: $name: $bin is missing or not executable"
