@@ -255,6 +255,7 @@ struct op {
 	int (*undo)(struct fault *f, const struct op *op, struct op_state *s);
 	uint64_t size;
 	uint32_t fd_flags;
+	uint32_t flags;		/* COHBUF_ALLOC_* for the allocations */
 };
 
 struct fault {
@@ -268,7 +269,9 @@ struct fault {
 
 static int op_alloc_run(struct fault *f, const struct op *op, struct op_state *s)
 {
-	struct cohbuf_alloc req = { .size = op->size, .fd_flags = op->fd_flags };
+	struct cohbuf_alloc req = {
+		.size = op->size, .fd_flags = op->fd_flags, .flags = op->flags
+	};
 
 	if (ioctl(f->dev, COHBUF_IOCTL_ALLOC, &req))
 		return -errno;
@@ -405,6 +408,17 @@ static int op_attach_run(struct fault *f, const struct op *op, struct op_state *
 	return 0;
 }
 
+static int op_info_run(struct fault *f, const struct op *op, struct op_state *s)
+{
+	struct cohbuf_range ranges[8];
+	struct cohbuf_info arg = {
+		.fd = s->fd, .ranges_cap = 8, .ranges = (uintptr_t)ranges
+	};
+
+	(void)op;
+	return ioctl(f->dev, COHBUF_IOCTL_INFO, &arg) ? -errno : 0;
+}
+
 static int op_name_run(struct fault *f, const struct op *op, struct op_state *s)
 {
 	(void)f;
@@ -465,23 +479,30 @@ static int op_prepare_none(struct fault *f, const struct op *op, struct op_state
 
 #define PAGE	4096ULL
 static const struct op ops[] = {
-	{ "alloc 1 page", op_prepare_none, op_alloc_run, op_undo, PAGE, O_RDWR | O_CLOEXEC },
+	{ "alloc 1 page", op_prepare_none, op_alloc_run, op_undo, PAGE, O_RDWR | O_CLOEXEC, 0 },
 	{ "alloc 2 MiB - 4 KiB (9 chunks)", op_prepare_none, op_alloc_run, op_undo,
-	  2 * SZ_1M - PAGE, O_RDWR | O_CLOEXEC },
+	  2 * SZ_1M - PAGE, O_RDWR | O_CLOEXEC, 0 },
 	{ "alloc 4 MiB + 8 KiB read-only", op_prepare_none, op_alloc_run, op_undo,
-	  SZ_4M + 2 * PAGE, O_RDONLY },
-	{ "mmap", op_prepare_buffer, op_mmap_run, op_undo, 64 * PAGE, 0 },
-	{ "mmap at an offset", op_prepare_buffer, op_mmap_offset_run, op_undo, 64 * PAGE, 0 },
-	{ "munmap splitting a mapping", op_prepare_map, op_split_run, op_undo, 4 * PAGE, 0 },
-	{ "mremap moving a mapping", op_prepare_map, op_move_run, op_undo, 16 * PAGE, 0 },
-	{ "fork with a mapping", op_prepare_map, op_fork_run, op_undo, 16 * PAGE, 0 },
-	{ "importer attach (1 chunk)", op_prepare_buffer, op_attach_run, op_undo, 64 * PAGE, 0 },
+	  SZ_4M + 2 * PAGE, O_RDONLY, 0 },
+	{ "alloc 600 KiB contiguous (one buddy block, trimmed)", op_prepare_none,
+	  op_alloc_run, op_undo, 150 * PAGE, O_RDWR | O_CLOEXEC, COHBUF_ALLOC_CONTIGUOUS },
+	{ "alloc 8 MiB contiguous (a range, migrated)", op_prepare_none, op_alloc_run,
+	  op_undo, 8 * SZ_1M, O_RDWR | O_CLOEXEC, COHBUF_ALLOC_CONTIGUOUS },
+	{ "alloc 1 MiB + 4 KiB below 4 GiB", op_prepare_none, op_alloc_run, op_undo,
+	  SZ_1M + PAGE, O_RDWR | O_CLOEXEC, COHBUF_ALLOC_DMA32 },
+	{ "COHBUF_IOCTL_INFO", op_prepare_buffer, op_info_run, op_undo, SZ_4M + 3 * PAGE, 0, 0 },
+	{ "mmap", op_prepare_buffer, op_mmap_run, op_undo, 64 * PAGE, 0, 0 },
+	{ "mmap at an offset", op_prepare_buffer, op_mmap_offset_run, op_undo, 64 * PAGE, 0, 0 },
+	{ "munmap splitting a mapping", op_prepare_map, op_split_run, op_undo, 4 * PAGE, 0, 0 },
+	{ "mremap moving a mapping", op_prepare_map, op_move_run, op_undo, 16 * PAGE, 0, 0 },
+	{ "fork with a mapping", op_prepare_map, op_fork_run, op_undo, 16 * PAGE, 0, 0 },
+	{ "importer attach (1 chunk)", op_prepare_buffer, op_attach_run, op_undo, 64 * PAGE, 0, 0 },
 	{ "importer attach (3 chunks, vmap)", op_prepare_buffer, op_attach_run, op_undo,
-	  SZ_4M + 3 * PAGE, 0 },
-	{ "importer crc32", op_prepare_attached, op_crc_run, op_undo, 64 * PAGE, 0 },
-	{ "DMA_BUF_SET_NAME", op_prepare_buffer, op_name_run, op_undo, PAGE, 0 },
-	{ "open /dev/cohbuf_importer", op_prepare_none, op_open_importer_run, op_undo, 0, 0 },
-	{ "open /dev/cohbuf", op_prepare_none, op_open_dev_run, op_undo, 0, 0 },
+	  SZ_4M + 3 * PAGE, 0, 0 },
+	{ "importer crc32", op_prepare_attached, op_crc_run, op_undo, 64 * PAGE, 0, 0 },
+	{ "DMA_BUF_SET_NAME", op_prepare_buffer, op_name_run, op_undo, PAGE, 0, 0 },
+	{ "open /dev/cohbuf_importer", op_prepare_none, op_open_importer_run, op_undo, 0, 0, 0 },
+	{ "open /dev/cohbuf", op_prepare_none, op_open_dev_run, op_undo, 0, 0, 0 },
 };
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
 

@@ -231,11 +231,28 @@ static void fuzz_alloc(struct fuzz *f, void *arg, bool valid)
 	alloc->fd_flags = valid ? (rnd(f, 2) ? O_RDWR : O_RDONLY) | O_CLOEXEC : rnd64(f);
 	if (!rnd(f, 8))
 		alloc->flags = rnd64(f);
+	else if (!rnd(f, 4))
+		alloc->flags = rnd(f, COHBUF_ALLOC_VALID_FLAGS + 1);
 	if (!rnd(f, 8))
 		alloc->reserved[rnd(f, 2)] = rnd64(f);
 	if (!call_ioctl(f, rnd(f, 8) ? f->dev : pick_target(f), COHBUF_IOCTL_ALLOC, arg) &&
 	    arg == f->args)
 		keep_buf(f, alloc->fd);
+}
+
+static void fuzz_info(struct fuzz *f, void *arg, bool valid)
+{
+	struct cohbuf_info *info = (void *)f->args;
+
+	memset(info, 0, sizeof(*info));
+	info->fd = rnd(f, 4) ? pick_buf(f) : pick_fd_arg(f);
+	info->ranges_cap = rnd(f, 2) ? rnd(f, 8) : (uint32_t)rnd64(f);
+	info->ranges = (uintptr_t)(valid ? f->args + sizeof(*info) : fuzz_ptr(f, 64));
+	if (!rnd(f, 8))
+		info->pad = rnd64(f);
+	if (!rnd(f, 8))
+		info->reserved[rnd(f, 2)] = rnd64(f);
+	call_ioctl(f, rnd(f, 8) ? f->dev : pick_target(f), COHBUF_IOCTL_INFO, arg);
 }
 
 static void fuzz_attach(struct fuzz *f, void *arg, bool valid)
@@ -365,6 +382,7 @@ static const struct fuzz_ioctl {
 	void (*call)(struct fuzz *f, void *arg, bool valid);
 } our_ioctls[] = {
 	{ "COHBUF_IOCTL_ALLOC", fuzz_alloc },
+	{ "COHBUF_IOCTL_INFO", fuzz_info },
 	{ "COHBUF_IMP_IOCTL_ATTACH", fuzz_attach },
 	{ "COHBUF_IMP_IOCTL_DETACH", fuzz_detach },
 	{ "COHBUF_IMP_IOCTL_FILL", fuzz_fill },

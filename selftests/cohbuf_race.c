@@ -181,6 +181,39 @@ static void op_alloc(struct thread *t)
 		unexpected(t, -fd);
 }
 
+/* Contiguous and DMA32 buffers: the allocation paths of contig.c. */
+static void op_alloc_flags(struct thread *t)
+{
+	uint64_t size = SZ_4K * (1 + rng_below(&t->rng, 2048));
+	struct cohbuf_alloc req = {
+		.size = size,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+		.flags = 1 + rng_below(&t->rng, COHBUF_ALLOC_VALID_FLAGS),
+	};
+
+	if (!ioctl(t->p->dev, COHBUF_IOCTL_ALLOC, &req))
+		put_fd(t, req.fd, size);
+	else if (errno != ENOMEM)
+		unexpected(t, errno);
+}
+
+/* INFO on a buffer that another thread may be closing. */
+static void op_info(struct thread *t)
+{
+	struct cohbuf_range ranges[4];
+	struct slot *s = any_slot(t);
+	struct cohbuf_info arg = {
+		.ranges_cap = 4,
+		.ranges = (uintptr_t)ranges,
+	};
+
+	if (!s)
+		return;
+	arg.fd = s->fd;
+	if (ioctl(t->p->dev, COHBUF_IOCTL_INFO, &arg) && !racy(errno))
+		unexpected(t, errno);
+}
+
 static void op_close(struct thread *t)
 {
 	slot_drop(any_slot(t));
@@ -431,6 +464,8 @@ static const struct race_op {
 	unsigned int one_in;
 } race_ops[] = {
 	{ .name = "alloc", .run = op_alloc, .in_child = true },
+	{ .name = "alloc contiguous/dma32", .run = op_alloc_flags, .in_child = true, .one_in = 8 },
+	{ .name = "info", .run = op_info, .in_child = true },
 	{ .name = "close", .run = op_close, .in_child = true },
 	{ .name = "mmap", .run = op_mmap, .in_child = true },
 	{ .name = "munmap", .run = op_munmap, .in_child = true },
