@@ -93,6 +93,27 @@ static int random_held(struct worker *w)
 	return w->held[i];
 }
 
+/*
+ * A buffer of @size bytes; one in four contiguous, DMA32 or both, whose
+ * memory comes from contig.c and the 32-bit device. The fd, or -errno.
+ */
+static int alloc_any(struct worker *w, uint64_t size)
+{
+	struct cohbuf_alloc req = {
+		.size = size,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	struct cohbuf_info info = { 0 };
+
+	if (!rng_below(&w->rng, 4))
+		req.flags = 1 + rng_below(&w->rng, COHBUF_ALLOC_VALID_FLAGS);
+	if (ioctl(w->dev, COHBUF_IOCTL_ALLOC, &req))
+		return -errno;
+	info.fd = req.fd;
+	ioctl(w->dev, COHBUF_IOCTL_INFO, &info);
+	return req.fd;
+}
+
 /* The sender: allocate, map, name, send; take some back. */
 static void sender(struct worker *w)
 {
@@ -102,7 +123,7 @@ static void sender(struct worker *w)
 
 	for (;;) {
 		size = pick_size(w);
-		fd = cohbuf_alloc(w->dev, size, NULL, O_RDWR | O_CLOEXEC);
+		fd = alloc_any(w, size);
 		if (fd < 0)
 			continue;
 		i = hold(w, fd, size);
