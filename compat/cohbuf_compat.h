@@ -13,6 +13,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/errno.h>
 #include <linux/file.h>
+#include <linux/gfp.h>
 #include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -98,6 +99,20 @@ static inline void cohbuf_dma_buf_fd_install(struct dma_buf *dmabuf, int fd)
 	dma_buf_fd_install(dmabuf, fd);
 #else
 	fd_install(fd, dmabuf->file);
+#endif
+}
+
+/*
+ * Take a range of pages for cohbuf's own use, migrating what is in it.
+ * 6.16 replaced the migratetype argument with flags.
+ */
+static inline int cohbuf_alloc_contig_range(unsigned long start,
+					    unsigned long end, gfp_t gfp)
+{
+#ifdef COHBUF_HAVE_ACR_FLAGS
+	return alloc_contig_range(start, end, ACR_FLAGS_NONE, gfp);
+#else
+	return alloc_contig_range(start, end, MIGRATE_MOVABLE, gfp);
 #endif
 }
 
