@@ -26,10 +26,9 @@
 #include <linux/vmalloc.h>
 #include <linux/vmstat.h>
 
-#include "cohbuf_internal.h"
+#include <cohbuf.h>
 
-/* The largest block the buddy allocator hands out: 4 MiB on x86-64. */
-#define COHBUF_CHUNK_MAX_ORDER ilog2(MAX_ORDER_NR_PAGES)
+#include "cohbuf_internal.h"
 
 /* No kernel mapping, so no memset() in dma-direct. */
 #define COHBUF_ALLOC_ATTRS DMA_ATTR_NO_KERNEL_MAPPING
@@ -44,12 +43,15 @@
  * A request larger than all of memory can never succeed: refuse it at once
  * rather than drain memory first.
  */
-static int cohbuf_size_check(u64 size)
+static int cohbuf_size_check(u64 size, u32 flags)
 {
 	if (!size || size > SIZE_MAX - (PAGE_SIZE - 1))
 		return -EINVAL;
 	if (PAGE_ALIGN(size) > READ_ONCE(cohbuf_max_buffer_size))
 		return -EFBIG;
+	if ((flags & COHBUF_ALLOC_CONTIGUOUS) &&
+	    PAGE_ALIGN(size) > READ_ONCE(cohbuf_max_contiguous_size))
+		return -E2BIG;
 	if (PAGE_ALIGN(size) >> PAGE_SHIFT > totalram_pages())
 		return -ENOMEM;
 	return 0;
@@ -164,6 +166,7 @@ static int cohbuf_chunk_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 		*max_order = --order;
 	}
 
+	chunk->source = COHBUF_CHUNK_COHERENT;
 	ret = cohbuf_chunk_pfn(dev, chunk);
 	if (ret == -EIO)
 		dev_err_ratelimited(dev, "coherent chunk is not contiguous\n");
@@ -178,14 +181,16 @@ static int cohbuf_chunk_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 
 static void cohbuf_chunks_free(struct cohbuf_buffer *buf)
 {
-	struct device *dev = &buf->cdev->pdev->dev;
 	unsigned int i;
 
 	for (i = 0; i < buf->nr_chunks; i++) {
 		struct cohbuf_chunk *chunk = &buf->chunks[i];
 
-		dma_free_attrs(dev, chunk->size, chunk->cookie, chunk->dma,
-			       COHBUF_ALLOC_ATTRS);
+		if (chunk->source == COHBUF_CHUNK_COHERENT)
+			dma_free_attrs(buf->dev, chunk->size, chunk->cookie,
+				       chunk->dma, COHBUF_ALLOC_ATTRS);
+		else
+			cohbuf_contig_free(buf->dev, chunk);
 		cond_resched();
 	}
 	buf->nr_chunks = 0;
@@ -227,7 +232,7 @@ static int cohbuf_chunks_grow(struct cohbuf_buffer *buf, unsigned int *cap)
 
 static int cohbuf_chunks_alloc(struct cohbuf_buffer *buf, unsigned int cap)
 {
-	struct device *dev = &buf->cdev->pdev->dev;
+	struct device *dev = buf->dev;
 	unsigned int max_order = COHBUF_CHUNK_MAX_ORDER;
 	size_t done = 0;
 	int ret;
@@ -259,21 +264,42 @@ free_chunks:
 	return ret;
 }
 
+/* A contiguous buffer: one chunk of exactly its size (contig.c). */
+static int cohbuf_chunk_contig(struct cohbuf_buffer *buf)
+{
+	struct cohbuf_chunk *chunk = &buf->chunks[0];
+	int ret;
+
+	if (!cohbuf_memory_left(buf->size))
+		return -ENOMEM;
+	ret = cohbuf_contig_alloc(buf->dev, chunk, buf->size,
+				  buf->flags & COHBUF_ALLOC_DMA32);
+	if (ret)
+		return ret;
+	chunk->pgoff = 0;
+	cohbuf_chunk_zero(chunk, GFP_KERNEL);
+	buf->nr_chunks = 1;
+	return 0;
+}
+
 /**
- * cohbuf_buffer_create() - allocate a zeroed buffer of coherent memory
+ * cohbuf_buffer_create() - allocate a zeroed buffer of DMA memory
  * @cdev: the cohbuf device
  * @size: requested size in bytes, rounded up to whole pages
+ * @flags: COHBUF_ALLOC_* flags, already checked
  *
  * Return: the buffer, or an ERR_PTR() with an errno of COHBUF_IOCTL_ALLOC
  * (uapi/cohbuf.h), or -EINTR if the caller is killed.
  */
-struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev, u64 size)
+struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev, u64 size,
+					   u32 flags)
 {
+	bool contig = flags & COHBUF_ALLOC_CONTIGUOUS;
 	struct cohbuf_buffer *buf;
 	unsigned int expected;
 	int ret;
 
-	ret = cohbuf_size_check(size);
+	ret = cohbuf_size_check(size, flags);
 	if (ret)
 		return ERR_PTR(ret);
 	size = PAGE_ALIGN(size);
@@ -283,7 +309,7 @@ struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev, u64 size)
 		return ERR_PTR(ret);
 
 	/* kvzalloc(): a max_buffer_size of gigabytes means thousands of chunks. */
-	expected = cohbuf_chunks_expected(size);
+	expected = contig ? 1 : cohbuf_chunks_expected(size);
 	buf = kvzalloc(struct_size(buf, inline_chunks, expected),
 		       COHBUF_GFP_ARRAY);
 	if (!buf) {
@@ -292,6 +318,9 @@ struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev, u64 size)
 	}
 	buf->chunks = buf->inline_chunks;
 	buf->cdev = cdev;
+	buf->dev = flags & COHBUF_ALLOC_DMA32 ? &cdev->pdev32->dev :
+						&cdev->pdev->dev;
+	buf->flags = flags;
 	buf->size = size;
 	buf->pid = task_tgid_nr(current);
 	get_task_comm(buf->comm, current);
@@ -300,7 +329,8 @@ struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev, u64 size)
 	INIT_LIST_HEAD(&buf->dma_maps);
 	atomic_set(&buf->nr_mappings, 0);
 
-	ret = cohbuf_chunks_alloc(buf, expected);
+	ret = contig ? cohbuf_chunk_contig(buf) :
+		       cohbuf_chunks_alloc(buf, expected);
 	if (ret)
 		goto free_buffer;
 	return buf;

@@ -13,7 +13,9 @@
 #include <linux/atomic.h>
 #include <linux/dma-direction.h>
 #include <linux/list.h>
+#include <linux/log2.h>
 #include <linux/miscdevice.h>
+#include <linux/mmzone.h>
 #include <linux/mutex.h>
 #include <linux/scatterlist.h>
 #include <linux/sched.h>
@@ -29,9 +31,14 @@ struct vm_area_struct;
 /* Module parameters (main.c); read them with READ_ONCE(). */
 extern unsigned long cohbuf_max_buffer_size;
 extern unsigned long cohbuf_max_total_size;
+extern unsigned long cohbuf_max_contiguous_size;
+
+/* The largest block the buddy allocator hands out: 4 MiB on x86-64. */
+#define COHBUF_CHUNK_MAX_ORDER ilog2(MAX_ORDER_NR_PAGES)
 
 struct cohbuf_device {
 	struct platform_device *pdev; /* allocates the memory; 64-bit DMA mask */
+	struct platform_device *pdev32; /* the same, 32-bit: COHBUF_ALLOC_DMA32 */
 	struct miscdevice misc; /* /dev/cohbuf */
 	struct dentry *debugfs;
 
@@ -41,13 +48,24 @@ struct cohbuf_device {
 	u64 total_bytes; /* their sizes, against max_total_size */
 };
 
-/* One coherent allocation: physically contiguous, a power of two pages. */
+/* Where a chunk's pages come from. */
+enum cohbuf_chunk_source {
+	COHBUF_CHUNK_COHERENT,	/* dma_alloc_attrs() (buffer.c) */
+	COHBUF_CHUNK_EXACT,	/* alloc_pages_exact(), DMA-mapped (contig.c) */
+	COHBUF_CHUNK_RANGE,	/* alloc_contig_range(), DMA-mapped (contig.c) */
+};
+
+/*
+ * One physically contiguous allocation: a power of two pages when
+ * coherent, any number of pages from contig.c.
+ */
 struct cohbuf_chunk {
 	void *cookie; /* from dma_alloc_attrs(): only for the DMA API */
 	dma_addr_t dma;
 	unsigned long pfn;
 	pgoff_t pgoff; /* of its first page within the buffer */
 	size_t size;
+	enum cohbuf_chunk_source source;
 };
 
 /*
@@ -56,6 +74,8 @@ struct cohbuf_chunk {
  */
 struct cohbuf_buffer {
 	struct cohbuf_device *cdev;
+	struct device *dev; /* allocates the memory and maps it for DMA */
+	u32 flags; /* COHBUF_ALLOC_* */
 	size_t size; /* page-rounded */
 	unsigned int nr_chunks;
 	struct cohbuf_chunk *chunks; /* inline_chunks, or grown by a fallback */
@@ -79,7 +99,7 @@ struct cohbuf_buffer {
 
 /* buffer.c: allocation, limits, accounting */
 struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev,
-					   u64 size);
+					   u64 size, u32 flags);
 void cohbuf_buffer_publish(struct cohbuf_buffer *buf, struct dma_buf *dmabuf);
 void cohbuf_buffer_free(struct cohbuf_buffer *buf);
 const struct cohbuf_chunk *cohbuf_buffer_chunk(const struct cohbuf_buffer *buf,
@@ -87,6 +107,11 @@ const struct cohbuf_chunk *cohbuf_buffer_chunk(const struct cohbuf_buffer *buf,
 void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf);
 int cohbuf_buffer_sgt(const struct cohbuf_buffer *buf, struct sg_table *sgt,
 		      unsigned int max_seg);
+
+/* contig.c: physically contiguous chunks of any size */
+int cohbuf_contig_alloc(struct device *dev, struct cohbuf_chunk *chunk,
+			size_t size, bool dma32);
+void cohbuf_contig_free(struct device *dev, const struct cohbuf_chunk *chunk);
 
 /* dma_map.c: DMA mappings, shared by the attachments of a device */
 struct cohbuf_dma_map *cohbuf_dma_map_get(struct cohbuf_buffer *buf,
@@ -98,6 +123,11 @@ void cohbuf_dma_maps_sync(struct cohbuf_buffer *buf, bool for_cpu);
 
 /* dmabuf.c: the exporter side of the dma-buf contract */
 struct dma_buf *cohbuf_dmabuf_export(struct cohbuf_buffer *buf, u32 fd_flags);
+struct cohbuf_buffer *cohbuf_dmabuf_buffer(struct dma_buf *dmabuf);
+
+/* info.c: COHBUF_IOCTL_INFO */
+struct cohbuf_info;
+long cohbuf_ioctl_info(struct cohbuf_info __user *uarg);
 
 /* mmap.c: the user mapping */
 int cohbuf_mmap(struct cohbuf_buffer *buf, struct vm_area_struct *vma);

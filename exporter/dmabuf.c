@@ -245,3 +245,14 @@ struct dma_buf *cohbuf_dmabuf_export(struct cohbuf_buffer *buf, u32 fd_flags)
 	exp_info.priv = buf;
 	return dma_buf_export(&exp_info);
 }
+
+/**
+ * cohbuf_dmabuf_buffer() - the cohbuf buffer behind a dma-buf
+ * @dmabuf: any dma-buf
+ *
+ * Return: the buffer, or NULL if another exporter made @dmabuf.
+ */
+struct cohbuf_buffer *cohbuf_dmabuf_buffer(struct dma_buf *dmabuf)
+{
+	return dmabuf->ops == &cohbuf_dmabuf_ops ? dmabuf->priv : NULL;
+}

@@ -6,6 +6,7 @@
  * device /dev/cohbuf carries the ioctls.
  */
 #include <linux/build_bug.h>
+#include <linux/cc_platform.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
@@ -31,10 +32,19 @@ module_param_named(max_total_size, cohbuf_max_total_size, ulong, 0644);
 MODULE_PARM_DESC(max_total_size,
 		 "Cap on all live buffers together in bytes; beyond it allocation fails with ENOMEM (default 1 GiB)");
 
+unsigned long cohbuf_max_contiguous_size = SZ_64M;
+module_param_named(max_contiguous_size, cohbuf_max_contiguous_size, ulong, 0644);
+MODULE_PARM_DESC(max_contiguous_size,
+		 "Largest COHBUF_ALLOC_CONTIGUOUS buffer in bytes; larger requests fail with E2BIG (default 64 MiB)");
+
 /* The uapi layout is ABI: the same on 32- and 64-bit user space. */
 static_assert(sizeof(struct cohbuf_alloc) == 40);
 static_assert(offsetof(struct cohbuf_alloc, fd) == 16);
 static_assert(offsetof(struct cohbuf_alloc, reserved) == 24);
+static_assert(sizeof(struct cohbuf_range) == 24);
+static_assert(sizeof(struct cohbuf_info) == 56);
+static_assert(offsetof(struct cohbuf_info, ranges) == 24);
+static_assert(offsetof(struct cohbuf_info, reserved) == 40);
 
 static struct cohbuf_device cohbuf_dev = {
 	.lock = __MUTEX_INITIALIZER(cohbuf_dev.lock),
@@ -62,7 +72,7 @@ static struct dma_buf *cohbuf_export_new(struct cohbuf_device *cdev,
 	struct cohbuf_buffer *buf;
 	struct dma_buf *dmabuf;
 
-	buf = cohbuf_buffer_create(cdev, arg->size);
+	buf = cohbuf_buffer_create(cdev, arg->size, arg->flags);
 	if (IS_ERR(buf))
 		return ERR_CAST(buf);
 
@@ -121,6 +131,8 @@ static long cohbuf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case COHBUF_IOCTL_ALLOC:
 		return cohbuf_ioctl_alloc(cdev, (void __user *)arg);
+	case COHBUF_IOCTL_INFO:
+		return cohbuf_ioctl_info((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -132,22 +144,49 @@ static const struct file_operations cohbuf_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
-static int __init cohbuf_init(void)
+/* A platform device that allocates DMA memory reachable with @bits. */
+static struct platform_device *cohbuf_platform_device(const char *name,
+						      unsigned int bits)
 {
-	struct cohbuf_device *cdev = &cohbuf_dev;
 	struct platform_device *pdev;
 	int ret;
 
-	pdev = platform_device_register_simple("cohbuf", PLATFORM_DEVID_NONE,
+	pdev = platform_device_register_simple(name, PLATFORM_DEVID_NONE,
 					       NULL, 0);
 	if (IS_ERR(pdev))
-		return PTR_ERR(pdev);
-	cdev->pdev = pdev;
+		return pdev;
+	ret = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(bits));
+	if (ret) {
+		platform_device_unregister(pdev);
+		return ERR_PTR(ret);
+	}
+	return pdev;
+}
 
-	/* Without this the device would be limited to 32 bits. */
-	ret = dma_coerce_mask_and_coherent(&cdev->pdev->dev, DMA_BIT_MASK(64));
-	if (ret)
+static int __init cohbuf_init(void)
+{
+	struct cohbuf_device *cdev = &cohbuf_dev;
+	int ret;
+
+	/*
+	 * In a memory-encrypted guest, memory a device reaches must be
+	 * shared with the host, every mapping of it decrypted, and importers'
+	 * DMA bounces through swiotlb anyway: no zero-copy sharing is
+	 * possible there (docs/design.md).
+	 */
+	if (cc_platform_has(CC_ATTR_MEM_ENCRYPT)) {
+		pr_err("cohbuf: not supported in a memory-encrypted guest (SEV, TDX)\n");
+		return -ENODEV;
+	}
+
+	cdev->pdev = cohbuf_platform_device("cohbuf", 64);
+	if (IS_ERR(cdev->pdev))
+		return PTR_ERR(cdev->pdev);
+	cdev->pdev32 = cohbuf_platform_device("cohbuf-dma32", 32);
+	if (IS_ERR(cdev->pdev32)) {
+		ret = PTR_ERR(cdev->pdev32);
 		goto unregister_platform;
+	}
 
 	cohbuf_debugfs_init(cdev);
 
@@ -164,6 +203,7 @@ static int __init cohbuf_init(void)
 
 remove_debugfs:
 	cohbuf_debugfs_exit(cdev);
+	platform_device_unregister(cdev->pdev32);
 unregister_platform:
 	platform_device_unregister(cdev->pdev);
 	return ret;
@@ -176,6 +216,7 @@ static void __exit cohbuf_exit(void)
 
 	misc_deregister(&cdev->misc);
 	cohbuf_debugfs_exit(cdev);
+	platform_device_unregister(cdev->pdev32);
 	platform_device_unregister(cdev->pdev);
 }
 

@@ -15,8 +15,26 @@
 
 #define COHBUF_IOCTL_MAGIC		0xCB
 
-/* No allocation flags are defined yet: every bit of cohbuf_alloc.flags is rejected. */
-#define COHBUF_ALLOC_VALID_FLAGS	0x0U
+/**
+ * DOC: allocation flags
+ *
+ * %COHBUF_ALLOC_CONTIGUOUS
+ *	The whole buffer is one physically contiguous range of its
+ *	page-rounded size: a single DMA range for a device without an IOMMU
+ *	(videobuf2-dma-contig, most SoC camera and FPGA engines). No memory is
+ *	lost to rounding. Above the buddy allocator's largest block (4 MiB on
+ *	x86-64) the range is taken at run time by migrating the pages in it,
+ *	which fails with ENOMEM when memory is too fragmented or too full.
+ *	Limited by the module parameter max_contiguous_size.
+ * %COHBUF_ALLOC_DMA32
+ *	Every page lies below 4 GiB, so a device with a 32-bit DMA mask
+ *	reaches the buffer without bouncing.
+ *
+ * The flags combine.
+ */
+#define COHBUF_ALLOC_CONTIGUOUS		(1U << 0)
+#define COHBUF_ALLOC_DMA32		(1U << 1)
+#define COHBUF_ALLOC_VALID_FLAGS	(COHBUF_ALLOC_CONTIGUOUS | COHBUF_ALLOC_DMA32)
 
 /**
  * struct cohbuf_alloc - argument of %COHBUF_IOCTL_ALLOC
@@ -59,11 +77,17 @@ struct cohbuf_alloc {
  *	@reserved is not zero.
  * EFBIG
  *	@size is larger than the module parameter max_buffer_size.
+ * E2BIG
+ *	@flags has %COHBUF_ALLOC_CONTIGUOUS and @size is larger than the module
+ *	parameter max_contiguous_size.
  * ENOMEM
  *	The live buffers together would exceed the module parameter
  *	max_total_size, @size is larger than all of the machine's memory, or
- *	the kernel could not allocate the memory. Running out of memory never
- *	invokes the OOM killer.
+ *	the kernel could not allocate the memory (with %COHBUF_ALLOC_DMA32:
+ *	below 4 GiB; with %COHBUF_ALLOC_CONTIGUOUS: in one range). Running out
+ *	of memory never invokes the OOM killer.
+ * EINTR
+ *	The caller was killed while the memory was being gathered.
  * EMFILE
  *	The process has no free file descriptor (RLIMIT_NOFILE).
  * EFAULT
@@ -94,5 +118,74 @@ struct cohbuf_alloc {
  *
  * mremap(2) can move a mapping but not grow it: growing fails with EFAULT.
  */
+
+/**
+ * struct cohbuf_range - one physically contiguous part of a buffer
+ * @offset:	byte offset of the range in the buffer
+ * @size:	its length in bytes, a whole number of pages
+ * @dma_addr:	its DMA address on the cohbuf device: the bus address a
+ *		device without an IOMMU uses. 0 unless &cohbuf_info.info_flags
+ *		has %COHBUF_INFO_DMA_ADDR.
+ */
+struct cohbuf_range {
+	__u64 offset;
+	__u64 size;
+	__u64 dma_addr;
+};
+
+/* &cohbuf_info.info_flags: the ranges' dma_addr fields are filled in. */
+#define COHBUF_INFO_DMA_ADDR		(1U << 0)
+
+/**
+ * struct cohbuf_info - argument of %COHBUF_IOCTL_INFO
+ * @fd:		in: a dma-buf file descriptor that cohbuf exported.
+ * @flags:	out: the %COHBUF_ALLOC_* flags the buffer was allocated with.
+ * @size:	out: its size in bytes, as lseek(fd, 0, SEEK_END) gives it.
+ * @nr_ranges:	out: how many physically contiguous ranges make it up: 1 for
+ *		a %COHBUF_ALLOC_CONTIGUOUS buffer.
+ * @ranges_cap:	in: room for this many entries at @ranges.
+ * @ranges:	in: user pointer to an array of &struct cohbuf_range, or 0.
+ *		The first min(@ranges_cap, @nr_ranges) ranges are written
+ *		there, in buffer order.
+ * @info_flags:	out: %COHBUF_INFO_* flags.
+ * @pad:	must be zero (EINVAL otherwise).
+ * @reserved:	must be zero (EINVAL otherwise); room for later extensions.
+ */
+struct cohbuf_info {
+	__s32 fd;
+	__u32 flags;
+	__u64 size;
+	__u32 nr_ranges;
+	__u32 ranges_cap;
+	__u64 ranges;
+	__u32 info_flags;
+	__u32 pad;
+	__u64 reserved[2];
+};
+
+/**
+ * DOC: COHBUF_IOCTL_INFO
+ *
+ * Describes a buffer that cohbuf exported: its size, its allocation flags
+ * and its physically contiguous ranges. Call it with @ranges_cap 0 to learn
+ * @nr_ranges, then again with room for them. The DMA addresses, which
+ * expose physical memory layout, are given only to callers with
+ * CAP_SYS_RAWIO (users who program a DMA engine themselves, e.g. through
+ * UIO); other callers get 0 and no %COHBUF_INFO_DMA_ADDR.
+ *
+ * Return: 0 on success, or -1 with errno set to:
+ *
+ * EBADF
+ *	@fd is not an open file descriptor.
+ * EINVAL
+ *	@fd is not a dma-buf, or is a dma-buf from another exporter; @pad or
+ *	@reserved is not zero.
+ * EFAULT
+ *	The argument pointer, or @ranges for the entries to be written, is
+ *	not valid.
+ * ENOTTY
+ *	The ioctl number is not one of cohbuf's.
+ */
+#define COHBUF_IOCTL_INFO	_IOWR(COHBUF_IOCTL_MAGIC, 0x03, struct cohbuf_info)
 
 #endif /* _UAPI_COHBUF_H */
