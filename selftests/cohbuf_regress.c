@@ -571,4 +571,28 @@ TEST_F(regress, many_attachments)
 	assert_baseline(&self->base, "at the end");
 }
 
+/*
+ * The attachments of a device share its mapping only while the device's
+ * segment constraints are those the mapping was built for: an attachment
+ * made after max_seg_size dropped to 64 KiB gets 64 KiB segments, although
+ * an earlier attachment of the same buffer still holds 4 MiB ones.
+ */
+TEST_F_TIMEOUT(regress, shared_mapping_keeps_constraints, 120)
+{
+	uint64_t size = 8 * SZ_1M;
+	struct cohbuf_imp_attach wide, narrow;
+	int fd;
+
+	fd = test_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	test_attach(self->imp, fd, &wide);
+	ASSERT_GT(size / 65536, wide.nents);
+	test_param_set(&self->params, IMP_MODULE, "max_seg_size", 65536);
+	test_attach(self->imp, fd, &narrow);
+	ASSERT_LE(size / 65536, narrow.nents);
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, narrow.handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, wide.handle));
+	close(fd);
+	assert_baseline(&self->base, "at the end");
+}
+
 TEST_HARNESS_MAIN
