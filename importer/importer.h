@@ -43,9 +43,10 @@ struct cohbuf_imp_device {
 struct cohbuf_imp_file {
 	struct cohbuf_imp_device *idev;
 	/*
-	 * Protects handles, and keeps every attachment in it alive: an
-	 * attachment is used only under the lock, and freed only after it has
-	 * been erased from handles under the lock.
+	 * Keeps every attachment in handles alive: an attachment is used only
+	 * under the lock, and freed only after it has been erased from handles
+	 * under the lock. ATTACH reserves a slot and fills it without the
+	 * lock (the xarray has its own); nothing else touches a reserved slot.
 	 */
 	struct mutex lock;
 	struct xarray handles; /* from 1: struct cohbuf_imp_attachment */

@@ -23,6 +23,11 @@
  *                               same coherent memory at once
  *   many_attachments            more mappings of one cache line than DMA-API
  *                               debug tracks (7), one per attachment
+ *   shared_mapping_keeps_constraints
+ *                               a shared DMA mapping reused after the
+ *                               device's segment constraints changed
+ *   importer_lock_across_copy   a lock held while copy_to_user() waits
+ *                               for user space (userfaultfd)
  *
  * Each checks that nothing leaks: the cohbuf and importer counters and the
  * dma-buf core's bufinfo return to where they were.
@@ -35,10 +40,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/dma-buf.h>
+#include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <xf86drm.h>
 
@@ -591,6 +598,101 @@ TEST_F_TIMEOUT(regress, shared_mapping_keeps_constraints, 120)
 	ASSERT_LE(size / 65536, narrow.nents);
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, narrow.handle));
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, wide.handle));
+	close(fd);
+	assert_baseline(&self->base, "at the end");
+}
+
+/* A userfaultfd that write-protects @len bytes at @addr: its fd, or -errno. */
+static int uffd_write_protect(void *addr, size_t len)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)addr, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	struct uffdio_writeprotect wp = {
+		.range = reg.range, .mode = UFFDIO_WRITEPROTECT_MODE_WP,
+	};
+	int uffd, err;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		return -errno;
+	if (ioctl(uffd, UFFDIO_API, &api) || ioctl(uffd, UFFDIO_REGISTER, &reg) ||
+	    ioctl(uffd, UFFDIO_WRITEPROTECT, &wp)) {
+		err = errno;
+		close(uffd);
+		return -err;
+	}
+	return uffd;
+}
+
+struct attach_job {
+	int imp;
+	struct cohbuf_imp_attach *arg;	/* in the write-protected page */
+	int ret;
+};
+
+static void *attach_thread(void *p)
+{
+	struct attach_job *job = p;
+
+	job->ret = ioctl_errno(job->imp, COHBUF_IMP_IOCTL_ATTACH, job->arg);
+	return NULL;
+}
+
+/*
+ * ATTACH copies its result to user space, which may fault for as long as
+ * user space likes (here a write-protected page under userfaultfd). The
+ * importer's other ioctls on the same file must not wait for it: without
+ * the fix the CRC32 below blocks, unkillable, until the timeout. While the
+ * copy is pending, the new handle is not yet usable.
+ */
+TEST_F_TIMEOUT(regress, importer_lock_across_copy, 60)
+{
+	size_t ps = page_size();
+	struct attach_job job = { .imp = self->imp };
+	struct uffdio_writeprotect unprotect;
+	struct uffd_msg msg;
+	uint32_t h0, crc;
+	pthread_t thread;
+	void *page;
+	int fd, uffd;
+
+	fd = test_alloc(self->dev, ps, O_RDWR | O_CLOEXEC);
+	h0 = test_attach(self->imp, fd, NULL);
+	page = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	memset(page, 0, ps);
+	job.arg = page;
+	job.arg->fd = fd;
+	/* from here on, writing to the page waits for us */
+	uffd = uffd_write_protect(page, ps);
+	ASSERT_LE(0, uffd) TH_LOG("userfaultfd write-protect: %s", strerror(-uffd));
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, attach_thread, &job));
+	/* the thread's ATTACH is now in copy_to_user(), waiting for us */
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_TRUE(msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP);
+
+	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, h0, 0, ps, &crc));
+	/* the lowest free handle is reserved, and not yet an attachment */
+	ASSERT_EQ(-ENOENT, cohbuf_importer_crc32(self->imp, h0 + 1, 0, ps, &crc));
+	ASSERT_EQ(-ENOENT, cohbuf_importer_detach(self->imp, h0 + 1));
+
+	unprotect.range = (struct uffdio_range){ .start = (uintptr_t)page, .len = ps };
+	unprotect.mode = 0;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_WRITEPROTECT, &unprotect)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, job.ret) TH_LOG("ATTACH: %s", strerror(-job.ret));
+	ASSERT_EQ(h0 + 1, job.arg->handle);
+	ASSERT_EQ(crc, test_crc32(self->imp, job.arg->handle, 0, ps));
+
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, job.arg->handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, h0));
+	close(uffd);
+	munmap(page, ps);
 	close(fd);
 	assert_baseline(&self->base, "at the end");
 }
