@@ -26,6 +26,21 @@
  */
 #define COHBUF_IMP_DMA_DIR DMA_BIDIRECTIONAL
 
+/* Whether the DMA segments of @sgt follow each other without a gap. */
+static bool cohbuf_imp_dma_contiguous(const struct sg_table *sgt)
+{
+	dma_addr_t next = 0;
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (i && sg_dma_address(sg) != next)
+			return false;
+		next = sg_dma_address(sg) + sg_dma_len(sg);
+	}
+	return true;
+}
+
 static struct cohbuf_imp_attachment *
 cohbuf_imp_import(struct cohbuf_imp_device *idev, int fd)
 {
@@ -51,12 +66,21 @@ cohbuf_imp_import(struct cohbuf_imp_device *idev, int fd)
 		ret = PTR_ERR(a->sgt);
 		goto detach;
 	}
+	/* The error videobuf2-dma-contig gives ("contiguous chunk is too small"). */
+	if (READ_ONCE(cohbuf_imp_contiguous) &&
+	    !cohbuf_imp_dma_contiguous(a->sgt)) {
+		ret = -EFAULT;
+		goto unmap;
+	}
 
 	a->nents = a->sgt->nents;
 	a->writable = a->dmabuf->file->f_mode & FMODE_WRITE;
 	atomic_inc(&idev->nr_attachments);
 	return a;
 
+unmap:
+	dma_buf_unmap_attachment_unlocked(a->attach, a->sgt,
+					  COHBUF_IMP_DMA_DIR);
 detach:
 	dma_buf_detach(a->dmabuf, a->attach);
 put_dmabuf:

@@ -27,6 +27,9 @@ struct dma_buf_attachment;
 struct platform_device;
 struct sg_table;
 
+/* Module parameter (main.c); read it with READ_ONCE(). */
+extern int cohbuf_imp_contiguous; /* 0 or 1, shown as such in sysfs */
+
 struct cohbuf_imp_device {
 	/*
 	 * The importing device: exporters map buffers for its DMA mask and

@@ -34,6 +34,11 @@ module_param_named(dma_bits, cohbuf_imp_dma_bits, uint, 0444);
 MODULE_PARM_DESC(dma_bits,
 		 "Width of the importing device's DMA mask in bits, 1 to 64 (default 64)");
 
+int cohbuf_imp_contiguous;
+module_param_named(contiguous, cohbuf_imp_contiguous, bint, 0644);
+MODULE_PARM_DESC(contiguous,
+		 "Accept only buffers mapped as one DMA-contiguous range, as videobuf2-dma-contig does (EFAULT otherwise); applies to later attaches (default off)");
+
 static unsigned int cohbuf_imp_max_seg_size = SZ_4M;
 
 static struct cohbuf_imp_device cohbuf_imp_dev;

@@ -113,6 +113,11 @@ struct cohbuf_imp_dma_addr {
  *	dma-buf.
  * EBADF
  *	@fd is not an open file descriptor.
+ * EFAULT
+ *	Also: the module parameter contiguous is set and the buffer is not
+ *	mapped as one DMA-contiguous range (the importer's device then
+ *	emulates one that cannot scatter-gather, as videobuf2-dma-contig
+ *	does).
  * ENOMEM
  *	Out of memory.
  *
