@@ -92,6 +92,11 @@ static int cohbuf_imp_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+static int cohbuf_imp_fop_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	return cohbuf_imp_mmap(filp->private_data, vma);
+}
+
 static long cohbuf_imp_ioctl(struct file *filp, unsigned int cmd,
 			     unsigned long arg)
 {
@@ -118,6 +123,7 @@ static const struct file_operations cohbuf_imp_fops = {
 	.owner = THIS_MODULE,
 	.open = cohbuf_imp_open,
 	.release = cohbuf_imp_release,
+	.mmap = cohbuf_imp_fop_mmap,
 	.unlocked_ioctl = cohbuf_imp_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };

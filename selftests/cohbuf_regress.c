@@ -15,6 +15,8 @@
  *                               about, and requests beyond all memory
  *   info_leak                   memory handed out without being zeroed
  *   rdonly_export_writable      an O_RDONLY export used for writing
+ *   rdonly_forwarded_mmap       the same, mapped through an importer's
+ *                               dma_buf_mmap()
  *   dma_addr_non_root           DMA addresses disclosed without privilege
  *   cpu_access_while_mapped     the exporter syncing through the sg_table it
  *                               lent the importer (CONFIG_DMABUF_DEBUG
@@ -694,6 +696,48 @@ TEST_F_TIMEOUT(regress, importer_lock_across_copy, 60)
 	close(uffd);
 	munmap(page, ps);
 	close(fd);
+	assert_baseline(&self->base, "at the end");
+}
+
+/*
+ * An importer that forwards a user mapping to the exporter (dma_buf_mmap(),
+ * here through the importer's own file at offset handle * page size)
+ * bypasses the VFS's check of the dma-buf file's mode: the exporter must
+ * refuse a writable mapping of an O_RDONLY export with EACCES, as the VFS
+ * does, and forbid a later mprotect(PROT_WRITE). A writable export maps
+ * writable that way, and the importer sees what is written.
+ */
+TEST_F(regress, rdonly_forwarded_mmap)
+{
+	size_t size = 4 * page_size(), ps = page_size();
+	uint32_t ro, rw;
+	int fd_ro, fd_rw;
+	char *map;
+
+	fd_ro = test_alloc(self->dev, size, O_RDONLY | O_CLOEXEC);
+	fd_rw = test_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	ro = test_attach(self->imp, fd_ro, NULL);
+	rw = test_attach(self->imp, fd_rw, NULL);
+
+	ASSERT_EQ(MAP_FAILED, map_shared(self->imp, size, PROT_READ | PROT_WRITE, ro * ps));
+	ASSERT_EQ(EACCES, errno);
+	map = test_map(self->imp, size, PROT_READ, ro * ps);
+	ASSERT_EQ(-1, mprotect(map, size, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_EQ(cohbuf_crc32(0, map, size), test_crc32(self->imp, ro, 0, size));
+	ASSERT_EQ(0, munmap(map, size));
+
+	map = test_map(self->imp, size, PROT_READ | PROT_WRITE, rw * ps);
+	memset(map, 0x5c, size);
+	ASSERT_EQ(cohbuf_crc32(0, map, size), test_crc32(self->imp, rw, 0, size));
+	ASSERT_EQ(0, munmap(map, size));
+	ASSERT_EQ(MAP_FAILED, map_shared(self->imp, size, PROT_READ, (rw + 1) * ps));
+	ASSERT_EQ(ENOENT, errno);
+
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, ro));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, rw));
+	close(fd_ro);
+	close(fd_rw);
 	assert_baseline(&self->base, "at the end");
 }
 
