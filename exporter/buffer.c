@@ -425,9 +425,10 @@ static void *cohbuf_buffer_stitch(struct cohbuf_buffer *buf)
 
 /*
  * The kernel mapping of the whole buffer, or NULL when out of memory, made
- * by the first attach or vmap and kept until the buffer is freed: the
- * dma-buf core WARNs when a vmap fails, so attach, where running out of
- * memory is a clean error, makes it for the vmap that follows.
+ * by an attach or vmap and kept while any attachment or vmap remains
+ * (cohbuf_buffer_vunmap() drops it): the dma-buf core WARNs when a vmap
+ * fails, so attach, where running out of memory is a clean error, makes it
+ * for any vmap that follows.
  */
 void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf)
 {
@@ -435,6 +436,15 @@ void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf)
 	if (!buf->vaddr)
 		buf->vaddr = cohbuf_buffer_stitch(buf);
 	return buf->vaddr;
+}
+
+/* Drops the kernel mapping; the next attach or vmap makes it again. */
+void cohbuf_buffer_vunmap(struct cohbuf_buffer *buf)
+{
+	lockdep_assert_held(&buf->lock);
+	if (is_vmalloc_addr(buf->vaddr))
+		vunmap(buf->vaddr);
+	buf->vaddr = NULL;
 }
 
 /*

@@ -89,7 +89,7 @@ struct cohbuf_buffer {
 	struct mutex lock; /* protects the fields below but nr_mappings */
 	struct list_head dma_maps; /* one per device and direction */
 	unsigned int nr_attachments;
-	void *vaddr; /* see cohbuf_buffer_vmap() */
+	void *vaddr; /* while attached or vmapped: see cohbuf_buffer_vmap() */
 	unsigned int vmap_count;
 
 	atomic_t nr_mappings; /* live user VMAs */
@@ -105,6 +105,7 @@ void cohbuf_buffer_free(struct cohbuf_buffer *buf);
 const struct cohbuf_chunk *cohbuf_buffer_chunk(const struct cohbuf_buffer *buf,
 					       pgoff_t pgoff);
 void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf);
+void cohbuf_buffer_vunmap(struct cohbuf_buffer *buf);
 int cohbuf_buffer_sgt(const struct cohbuf_buffer *buf, struct sg_table *sgt,
 		      unsigned int max_seg);
 

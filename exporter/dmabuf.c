@@ -92,6 +92,16 @@ static void cohbuf_attachment_unmap(struct cohbuf_buffer *buf,
 	sg_free_table(&a->export);
 }
 
+/*
+ * Called with cohbuf_buffer.lock held: an importer that only does DMA pins
+ * no kernel mapping once it has detached.
+ */
+static void cohbuf_buffer_vmap_idle(struct cohbuf_buffer *buf)
+{
+	if (!buf->nr_attachments && !buf->vmap_count)
+		cohbuf_buffer_vunmap(buf);
+}
+
 static void cohbuf_dmabuf_detach(struct dma_buf *dmabuf,
 				 struct dma_buf_attachment *attach)
 {
@@ -103,6 +113,7 @@ static void cohbuf_dmabuf_detach(struct dma_buf *dmabuf,
 	/* An importer that detaches without unmapping leaks nothing here. */
 	if (a->map)
 		cohbuf_attachment_unmap(buf, a);
+	cohbuf_buffer_vmap_idle(buf);
 	mutex_unlock(&buf->lock);
 	kfree(a);
 }
@@ -203,7 +214,7 @@ static int cohbuf_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	return vaddr ? 0 : -ENOMEM;
 }
 
-/* The mapping itself stays until the buffer is freed. */
+/* The mapping itself stays while an attachment may vmap again. */
 static void cohbuf_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct cohbuf_buffer *buf = dmabuf->priv;
@@ -211,6 +222,7 @@ static void cohbuf_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	mutex_lock(&buf->lock);
 	if (!WARN_ON_ONCE(!buf->vmap_count))
 		buf->vmap_count--;
+	cohbuf_buffer_vmap_idle(buf);
 	mutex_unlock(&buf->lock);
 	iosys_map_clear(map);
 }

@@ -17,6 +17,8 @@
  *   rdonly_export_writable      an O_RDONLY export used for writing
  *   rdonly_forwarded_mmap       the same, mapped through an importer's
  *                               dma_buf_mmap()
+ *   kernel_mapping_not_pinned   a kernel mapping (vmap) of the whole buffer
+ *                               kept for an importer that never used one
  *   dma_addr_non_root           DMA addresses disclosed without privilege
  *   cpu_access_while_mapped     the exporter syncing through the sg_table it
  *                               lent the importer (CONFIG_DMABUF_DEBUG
@@ -738,6 +740,52 @@ TEST_F(regress, rdonly_forwarded_mmap)
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, rw));
 	close(fd_ro);
 	close(fd_rw);
+	assert_baseline(&self->base, "at the end");
+}
+
+/* How many of /proc/vmallocinfo's areas cohbuf made, or -errno. */
+static int cohbuf_vmaps(void)
+{
+	char line[512];
+	FILE *f;
+	int n = 0;
+
+	f = fopen("/proc/vmallocinfo", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[cohbuf]"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * A multi-chunk buffer needs a vmap for a kernel mapping. An importer that
+ * only does DMA (attach, map, unmap, detach) must not leave one pinned
+ * while the buffer lives on; an importer that vmaps still gets one, and
+ * it goes with its last user.
+ */
+TEST_F_TIMEOUT(regress, kernel_mapping_not_pinned, 120)
+{
+	uint64_t size = 64 * SZ_1M;
+	uint32_t handle;
+	int fd, base;
+
+	base = cohbuf_vmaps();
+	ASSERT_LE(0, base) TH_LOG("/proc/vmallocinfo: %s", strerror(-base));
+	fd = test_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	handle = test_attach(self->imp, fd, NULL);
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
+	ASSERT_EQ(base, cohbuf_vmaps()) TH_LOG("a vmap left after a DMA-only attach and detach");
+
+	handle = test_attach(self->imp, fd, NULL);
+	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, handle, 0, size, 0x1234abcd));
+	ASSERT_EQ(base + 1, cohbuf_vmaps());
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
+	ASSERT_EQ(base, cohbuf_vmaps());
+
+	close(fd);
 	assert_baseline(&self->base, "at the end");
 }
 
