@@ -107,7 +107,7 @@ const struct cohbuf_chunk *cohbuf_buffer_chunk(const struct cohbuf_buffer *buf,
 void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf);
 void cohbuf_buffer_vunmap(struct cohbuf_buffer *buf);
 int cohbuf_buffer_sgt(const struct cohbuf_buffer *buf, struct sg_table *sgt,
-		      unsigned int max_seg);
+		      size_t max_seg, unsigned long boundary);
 
 /* contig.c: physically contiguous chunks of any size */
 int cohbuf_contig_alloc(struct device *dev, struct cohbuf_chunk *chunk,

@@ -25,11 +25,21 @@ struct cohbuf_dma_map {
 	struct list_head node; /* in cohbuf_buffer.dma_maps */
 	struct device *dev;
 	enum dma_data_direction dir;
-	unsigned int max_seg; /* the constraints the segments were built for */
+	size_t max_seg; /* the constraints the segments were built for */
 	unsigned long seg_boundary;
 	struct sg_table sgt; /* never lent to an importer */
 	unsigned int users; /* mapped attachments */
 };
+
+/*
+ * The longest segment @dev takes: its max segment size, and no more than
+ * one mapping may cover (256 KiB when swiotlb bounces).
+ */
+static size_t cohbuf_dma_max_seg(struct device *dev)
+{
+	return min_t(size_t, dma_get_max_seg_size(dev),
+		     dma_max_mapping_size(dev));
+}
 
 static struct cohbuf_dma_map *cohbuf_dma_map_new(struct cohbuf_buffer *buf,
 						 struct device *dev,
@@ -41,9 +51,9 @@ static struct cohbuf_dma_map *cohbuf_dma_map_new(struct cohbuf_buffer *buf,
 	map = kzalloc(sizeof(*map), GFP_KERNEL);
 	if (!map)
 		return ERR_PTR(-ENOMEM);
-	map->max_seg = dma_get_max_seg_size(dev);
+	map->max_seg = cohbuf_dma_max_seg(dev);
 	map->seg_boundary = dma_get_seg_boundary(dev);
-	ret = cohbuf_buffer_sgt(buf, &map->sgt, map->max_seg);
+	ret = cohbuf_buffer_sgt(buf, &map->sgt, map->max_seg, map->seg_boundary);
 	if (ret)
 		goto free_map;
 	ret = dma_map_sgtable(dev, &map->sgt, dir, COHBUF_MAP_ATTRS);
@@ -68,7 +78,7 @@ static bool cohbuf_dma_map_fits(const struct cohbuf_dma_map *map,
 				struct device *dev, enum dma_data_direction dir)
 {
 	return map->dev == dev && map->dir == dir &&
-	       map->max_seg == dma_get_max_seg_size(dev) &&
+	       map->max_seg == cohbuf_dma_max_seg(dev) &&
 	       map->seg_boundary == dma_get_seg_boundary(dev);
 }
 

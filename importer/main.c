@@ -75,6 +75,38 @@ module_param_cb(max_seg_size, &cohbuf_imp_max_seg_size_ops,
 MODULE_PARM_DESC(max_seg_size,
 		 "Longest DMA segment the importing device accepts, in bytes, at least a page; writable at run time, applies to later attaches (default 4 MiB)");
 
+static unsigned long cohbuf_imp_seg_boundary = ULONG_MAX;
+
+/* Under kernel_param_lock(THIS_MODULE), at load and on every sysfs write. */
+static int cohbuf_imp_seg_boundary_set(const char *val,
+				       const struct kernel_param *kp)
+{
+	struct platform_device *pdev = cohbuf_imp_dev.pdev;
+	unsigned long mask;
+	int ret;
+
+	ret = kstrtoul(val, 0, &mask);
+	if (ret)
+		return ret;
+	/* A mask of low bits, at least a page: 2^n - 1. */
+	if (mask < PAGE_SIZE - 1 || (mask & (mask + 1)))
+		return -EINVAL;
+	if (pdev)
+		dma_set_seg_boundary(&pdev->dev, mask);
+	*(unsigned long *)kp->arg = mask;
+	return 0;
+}
+
+static const struct kernel_param_ops cohbuf_imp_seg_boundary_ops = {
+	.set = cohbuf_imp_seg_boundary_set,
+	.get = param_get_ulong,
+};
+
+module_param_cb(seg_boundary, &cohbuf_imp_seg_boundary_ops,
+		&cohbuf_imp_seg_boundary, 0644);
+MODULE_PARM_DESC(seg_boundary,
+		 "Segment boundary mask of the importing device (2^n - 1, at least a page): no DMA segment may cross a multiple of it plus one; writable at run time, applies to later attaches (default all ones)");
+
 static int cohbuf_imp_open(struct inode *inode, struct file *filp)
 {
 	struct cohbuf_imp_file *file;
@@ -147,8 +179,10 @@ static struct platform_device *cohbuf_imp_pdev_create(void)
 
 	kernel_param_lock(THIS_MODULE);
 	ret = cohbuf_dma_set_max_seg_size(&pdev->dev, cohbuf_imp_max_seg_size);
-	if (!ret)
+	if (!ret) {
+		dma_set_seg_boundary(&pdev->dev, cohbuf_imp_seg_boundary);
 		cohbuf_imp_dev.pdev = pdev;
+	}
 	kernel_param_unlock(THIS_MODULE);
 	if (ret)
 		goto unregister;

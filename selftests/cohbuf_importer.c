@@ -480,6 +480,36 @@ TEST_F(imp, max_seg_size_rejects_below_a_page)
 	ASSERT_EQ(65536, val);
 }
 
+/*
+ * seg_boundary=1 MiB - 1: no DMA segment of a fresh 8 MiB buffer may cross
+ * a 1 MiB boundary. The segments a correct exporter must make at least are
+ * counted from the DMA addresses, one more at each gap and at each
+ * boundary; 4 MiB segments (max_seg_size) would give only 2.
+ */
+TEST_F_TIMEOUT(imp, seg_boundary, 120)
+{
+	uint64_t size = 8 * SZ_1M, off, addr = 0, prev = 0;
+	struct cohbuf_imp_attach arg;
+	size_t ps = page_size();
+	unsigned int need = 0;
+	int fd;
+
+	test_param_set(&self->params, IMP_MODULE, "seg_boundary", SZ_1M - 1);
+	fd = test_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	test_attach(self->imp, fd, &arg);
+	for (off = 0; off < size; off += ps) {
+		ASSERT_EQ(0, cohbuf_importer_dma_addr(self->imp, arg.handle, off, &addr));
+		if (!off || addr != prev + ps || !(addr & (SZ_1M - 1)))
+			need++;
+		prev = addr;
+	}
+	ASSERT_LE(size / SZ_1M, need);
+	ASSERT_EQ(need, arg.nents);
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, arg.handle));
+	close(fd);
+	assert_baseline(&self->base, "at the end");
+}
+
 /* Whether the importer sees the @size bytes of @handle as one DMA range. */
 static bool dma_contiguous(struct __test_metadata *_metadata, int imp,
 			   uint32_t handle, uint64_t size)
