@@ -26,6 +26,12 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 {
 	vma->vm_flags |= flags;
 }
+
+static inline void vm_flags_clear(struct vm_area_struct *vma,
+				  vm_flags_t flags)
+{
+	vma->vm_flags &= ~flags;
+}
 #endif
 
 /*
@@ -38,6 +44,16 @@ static inline bool cohbuf_vma_mayshare(const struct vm_area_struct *vma)
 	return vma_test(vma, VMA_MAYSHARE_BIT);
 #else
 	return vma->vm_flags & VM_MAYSHARE;
+#endif
+}
+
+/* Whether a mapping is writable (VM_WRITE); see cohbuf_vma_mayshare(). */
+static inline bool cohbuf_vma_writable(const struct vm_area_struct *vma)
+{
+#ifdef COHBUF_HAVE_VMA_TEST
+	return vma_test(vma, VMA_WRITE_BIT);
+#else
+	return vma->vm_flags & VM_WRITE;
 #endif
 }
 

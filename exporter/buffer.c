@@ -425,9 +425,10 @@ static void *cohbuf_buffer_stitch(struct cohbuf_buffer *buf)
 
 /*
  * The kernel mapping of the whole buffer, or NULL when out of memory, made
- * by the first attach or vmap and kept until the buffer is freed: the
- * dma-buf core WARNs when a vmap fails, so attach, where running out of
- * memory is a clean error, makes it for the vmap that follows.
+ * by an attach or vmap and kept while any attachment or vmap remains
+ * (cohbuf_buffer_vunmap() drops it): the dma-buf core WARNs when a vmap
+ * fails, so attach, where running out of memory is a clean error, makes it
+ * for any vmap that follows.
  */
 void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf)
 {
@@ -437,22 +438,49 @@ void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf)
 	return buf->vaddr;
 }
 
+/* Drops the kernel mapping; the next attach or vmap makes it again. */
+void cohbuf_buffer_vunmap(struct cohbuf_buffer *buf)
+{
+	lockdep_assert_held(&buf->lock);
+	if (is_vmalloc_addr(buf->vaddr))
+		vunmap(buf->vaddr);
+	buf->vaddr = NULL;
+}
+
+/*
+ * The length of the segment at @off in @chunk: at most @seg bytes, and not
+ * crossing a multiple of @boundary + 1 (a segment boundary mask).
+ */
+static size_t cohbuf_seg_len(const struct cohbuf_chunk *chunk, size_t off,
+			     size_t seg, unsigned long boundary)
+{
+	phys_addr_t phys = PFN_PHYS(chunk->pfn) + off;
+	unsigned long room = boundary - (phys & boundary);
+	size_t len = min(seg, chunk->size - off);
+
+	if (room < len - 1)
+		len = room + 1;
+	return len;
+}
+
 /*
  * Segments of whole pages, at most @max_seg bytes each (-EINVAL if that is
- * less than a page). The caller frees @sgt with sg_free_table().
+ * less than a page), none crossing a multiple of @boundary + 1. The caller
+ * frees @sgt with sg_free_table().
  */
 int cohbuf_buffer_sgt(const struct cohbuf_buffer *buf, struct sg_table *sgt,
-		      unsigned int max_seg)
+		      size_t max_seg, unsigned long boundary)
 {
-	size_t seg = round_down(max_seg, PAGE_SIZE);
+	size_t seg = round_down(max_seg, PAGE_SIZE), off, len;
 	unsigned int i, nents = 0;
 	struct scatterlist *sg;
 	int ret;
 
-	if (!seg)
+	if (!seg || boundary < PAGE_SIZE - 1)
 		return -EINVAL;
 	for (i = 0; i < buf->nr_chunks; i++)
-		nents += DIV_ROUND_UP(buf->chunks[i].size, seg);
+		for (off = 0; off < buf->chunks[i].size; off += len, nents++)
+			len = cohbuf_seg_len(&buf->chunks[i], off, seg, boundary);
 
 	ret = sg_alloc_table(sgt, nents, GFP_KERNEL);
 	if (ret)
@@ -461,13 +489,11 @@ int cohbuf_buffer_sgt(const struct cohbuf_buffer *buf, struct sg_table *sgt,
 	sg = sgt->sgl;
 	for (i = 0; i < buf->nr_chunks; i++) {
 		const struct cohbuf_chunk *chunk = &buf->chunks[i];
-		size_t off;
 
-		for (off = 0; off < chunk->size; off += seg) {
-			size_t len = min(seg, chunk->size - off);
-			unsigned long pfn = chunk->pfn + (off >> PAGE_SHIFT);
-
-			sg_set_page(sg, pfn_to_page(pfn), len, 0);
+		for (off = 0; off < chunk->size; off += len) {
+			len = cohbuf_seg_len(chunk, off, seg, boundary);
+			sg_set_page(sg, pfn_to_page(chunk->pfn + (off >> PAGE_SHIFT)),
+				    len, 0);
 			sg = sg_next(sg);
 		}
 	}

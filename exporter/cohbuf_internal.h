@@ -89,7 +89,7 @@ struct cohbuf_buffer {
 	struct mutex lock; /* protects the fields below but nr_mappings */
 	struct list_head dma_maps; /* one per device and direction */
 	unsigned int nr_attachments;
-	void *vaddr; /* see cohbuf_buffer_vmap() */
+	void *vaddr; /* while attached or vmapped: see cohbuf_buffer_vmap() */
 	unsigned int vmap_count;
 
 	atomic_t nr_mappings; /* live user VMAs */
@@ -105,8 +105,14 @@ void cohbuf_buffer_free(struct cohbuf_buffer *buf);
 const struct cohbuf_chunk *cohbuf_buffer_chunk(const struct cohbuf_buffer *buf,
 					       pgoff_t pgoff);
 void *cohbuf_buffer_vmap(struct cohbuf_buffer *buf);
+void cohbuf_buffer_vunmap(struct cohbuf_buffer *buf);
 int cohbuf_buffer_sgt(const struct cohbuf_buffer *buf, struct sg_table *sgt,
-		      unsigned int max_seg);
+		      size_t max_seg, unsigned long boundary);
+
+/* contig.c: physically contiguous chunks of any size */
+int cohbuf_contig_alloc(struct device *dev, struct cohbuf_chunk *chunk,
+			size_t size, bool dma32);
+void cohbuf_contig_free(struct device *dev, const struct cohbuf_chunk *chunk);
 
 /* contig.c: physically contiguous chunks of any size */
 int cohbuf_contig_alloc(struct device *dev, struct cohbuf_chunk *chunk,

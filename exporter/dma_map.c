@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * DMA mappings of a buffer, one per device and direction, shared by that
- * device's attachments: DMA-API debug warns beyond 7 overlapping mappings
- * of a cache line, and any process may attach a buffer any number of times.
+ * DMA mappings of a buffer, one per device, direction and segment
+ * constraints, shared by that device's attachments: DMA-API debug warns
+ * beyond 7 overlapping mappings of a cache line, and any process may attach
+ * a buffer any number of times. A device whose max segment size or segment
+ * boundary changed gets a new mapping, built for its constraints now.
  *
  * Any number of devices may map coherent memory at once, which DMA-API debug
  * reports as an error for overlapping streaming mappings. So, as
@@ -23,9 +25,21 @@ struct cohbuf_dma_map {
 	struct list_head node; /* in cohbuf_buffer.dma_maps */
 	struct device *dev;
 	enum dma_data_direction dir;
+	size_t max_seg; /* the constraints the segments were built for */
+	unsigned long seg_boundary;
 	struct sg_table sgt; /* never lent to an importer */
 	unsigned int users; /* mapped attachments */
 };
+
+/*
+ * The longest segment @dev takes: its max segment size, and no more than
+ * one mapping may cover (256 KiB when swiotlb bounces).
+ */
+static size_t cohbuf_dma_max_seg(struct device *dev)
+{
+	return min_t(size_t, dma_get_max_seg_size(dev),
+		     dma_max_mapping_size(dev));
+}
 
 static struct cohbuf_dma_map *cohbuf_dma_map_new(struct cohbuf_buffer *buf,
 						 struct device *dev,
@@ -37,7 +51,9 @@ static struct cohbuf_dma_map *cohbuf_dma_map_new(struct cohbuf_buffer *buf,
 	map = kzalloc(sizeof(*map), GFP_KERNEL);
 	if (!map)
 		return ERR_PTR(-ENOMEM);
-	ret = cohbuf_buffer_sgt(buf, &map->sgt, dma_get_max_seg_size(dev));
+	map->max_seg = cohbuf_dma_max_seg(dev);
+	map->seg_boundary = dma_get_seg_boundary(dev);
+	ret = cohbuf_buffer_sgt(buf, &map->sgt, map->max_seg, map->seg_boundary);
 	if (ret)
 		goto free_map;
 	ret = dma_map_sgtable(dev, &map->sgt, dir, COHBUF_MAP_ATTRS);
@@ -57,6 +73,15 @@ free_map:
 	return ERR_PTR(ret);
 }
 
+/* Whether @map's segments are what @dev would be given now. */
+static bool cohbuf_dma_map_fits(const struct cohbuf_dma_map *map,
+				struct device *dev, enum dma_data_direction dir)
+{
+	return map->dev == dev && map->dir == dir &&
+	       map->max_seg == cohbuf_dma_max_seg(dev) &&
+	       map->seg_boundary == dma_get_seg_boundary(dev);
+}
+
 /* With one more user, made if need be; or an ERR_PTR() from the DMA layer. */
 struct cohbuf_dma_map *cohbuf_dma_map_get(struct cohbuf_buffer *buf,
 					  struct device *dev,
@@ -66,7 +91,7 @@ struct cohbuf_dma_map *cohbuf_dma_map_get(struct cohbuf_buffer *buf,
 
 	lockdep_assert_held(&buf->lock);
 	list_for_each_entry(map, &buf->dma_maps, node) {
-		if (map->dev == dev && map->dir == dir) {
+		if (cohbuf_dma_map_fits(map, dev, dir)) {
 			map->users++;
 			return map;
 		}

@@ -25,25 +25,28 @@ struct cohbuf_attachment {
 
 /*
  * Refuse an importer that cannot address the buffer rather than let swiotlb
- * bounce, that is copy, every transfer. Without an IOMMU, a DMA address is
- * the physical address on x86.
+ * bounce, that is copy, every transfer. dma_addressing_limited() says
+ * whether the device may bounce at all: an IOMMU that translates makes any
+ * memory reachable, but an identity (passthrough) domain does not, although
+ * device_iommu_mapped() is true there. A limited device is then refused
+ * when the buffer's DMA addresses, which the importer shares with cohbuf's
+ * device on the same bus without translation, lie beyond its mask or bus
+ * limit. The message never shows an address: it says what to do.
  */
-static int cohbuf_attach_check_reach(struct cohbuf_buffer *buf,
-				     struct device *dev)
+static int cohbuf_check_reach(struct cohbuf_buffer *buf, struct device *dev)
 {
 	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
 	unsigned int i;
 
-	if (device_iommu_mapped(dev))
+	if (!dma_addressing_limited(dev))
 		return 0;
 	for (i = 0; i < buf->nr_chunks; i++) {
 		const struct cohbuf_chunk *chunk = &buf->chunks[i];
-		phys_addr_t last = PFN_PHYS(chunk->pfn) + chunk->size - 1;
 
-		if (last > limit) {
+		if (chunk->dma + chunk->size - 1 > limit) {
 			dev_warn_ratelimited(&buf->cdev->pdev->dev,
-					     "%s: DMA mask %#llx cannot reach %pa, refusing to attach rather than bounce\n",
-					     dev_name(dev), limit, &last);
+					     "%s: DMA mask %#llx cannot reach this buffer without bouncing: allocate it with COHBUF_ALLOC_DMA32\n",
+					     dev_name(dev), limit);
 			return -ERANGE;
 		}
 	}
@@ -56,10 +59,6 @@ static int cohbuf_dmabuf_attach(struct dma_buf *dmabuf,
 	struct cohbuf_buffer *buf = dmabuf->priv;
 	struct cohbuf_attachment *a;
 	int ret;
-
-	ret = cohbuf_attach_check_reach(buf, attach->dev);
-	if (ret)
-		return ret;
 
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
@@ -92,6 +91,16 @@ static void cohbuf_attachment_unmap(struct cohbuf_buffer *buf,
 	sg_free_table(&a->export);
 }
 
+/*
+ * Called with cohbuf_buffer.lock held: an importer that only does DMA pins
+ * no kernel mapping once it has detached.
+ */
+static void cohbuf_buffer_vmap_idle(struct cohbuf_buffer *buf)
+{
+	if (!buf->nr_attachments && !buf->vmap_count)
+		cohbuf_buffer_vunmap(buf);
+}
+
 static void cohbuf_dmabuf_detach(struct dma_buf *dmabuf,
 				 struct dma_buf_attachment *attach)
 {
@@ -103,6 +112,7 @@ static void cohbuf_dmabuf_detach(struct dma_buf *dmabuf,
 	/* An importer that detaches without unmapping leaks nothing here. */
 	if (a->map)
 		cohbuf_attachment_unmap(buf, a);
+	cohbuf_buffer_vmap_idle(buf);
 	mutex_unlock(&buf->lock);
 	kfree(a);
 }
@@ -135,6 +145,16 @@ static struct sg_table *cohbuf_dmabuf_map(struct dma_buf_attachment *attach,
 	struct cohbuf_dma_map *map;
 	int ret = -EBUSY;
 
+	/*
+	 * Refused here, not at attach: on 6.12 videobuf2's __prepare_dmabuf()
+	 * leaks its dma-buf reference, and so pins this module, when attach
+	 * fails, but cleans up when map fails.
+	 */
+	ret = cohbuf_check_reach(buf, attach->dev);
+	if (ret)
+		return ERR_PTR(ret);
+
+	ret = -EBUSY;
 	mutex_lock(&buf->lock);
 	if (a->map)
 		goto unlock;
@@ -203,7 +223,7 @@ static int cohbuf_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	return vaddr ? 0 : -ENOMEM;
 }
 
-/* The mapping itself stays until the buffer is freed. */
+/* The mapping itself stays while an attachment may vmap again. */
 static void cohbuf_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct cohbuf_buffer *buf = dmabuf->priv;
@@ -211,6 +231,7 @@ static void cohbuf_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	mutex_lock(&buf->lock);
 	if (!WARN_ON_ONCE(!buf->vmap_count))
 		buf->vmap_count--;
+	cohbuf_buffer_vmap_idle(buf);
 	mutex_unlock(&buf->lock);
 	iosys_map_clear(map);
 }

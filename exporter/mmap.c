@@ -13,6 +13,8 @@
  * does: the page tables are walked and locked once per page-table page, not
  * once per page.
  */
+#include <linux/dma-buf.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 
@@ -131,6 +133,17 @@ int cohbuf_mmap(struct cohbuf_buffer *buf, struct vm_area_struct *vma)
 	/* A read-only shared map of an O_RDONLY file has VM_MAYSHARE only. */
 	if (!cohbuf_vma_mayshare(vma))
 		return -EINVAL;
+	/*
+	 * The VFS applies the dma-buf file's mode to a direct mmap(), but an
+	 * importer forwarding its own mapping (dma_buf_mmap()) bypasses it:
+	 * refuse and forbid writing as the VFS would, so that a read-only
+	 * export stays read-only.
+	 */
+	if (!(buf->dmabuf->file->f_mode & FMODE_WRITE)) {
+		if (cohbuf_vma_writable(vma))
+			return -EACCES;
+		vm_flags_clear(vma, VM_MAYWRITE);
+	}
 
 	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &cohbuf_vm_ops;

@@ -152,7 +152,9 @@ static long cohbuf_imp_ioctl_access(struct cohbuf_imp_file *file,
 	if (ret)
 		return ret;
 
-	mutex_lock(&file->lock);
+	/* Held across begin_cpu_access, which may wait for fences unbounded. */
+	if (mutex_lock_interruptible(&file->lock))
+		return -ERESTARTSYS;
 	a = cohbuf_imp_lookup(file, arg.handle);
 	if (!a) {
 		ret = -ENOENT;
@@ -221,7 +223,8 @@ long cohbuf_imp_ioctl_dma_addr(struct cohbuf_imp_file *file,
 	if (arg.pad)
 		return -EINVAL;
 
-	mutex_lock(&file->lock);
+	if (mutex_lock_interruptible(&file->lock))
+		return -ERESTARTSYS;
 	a = cohbuf_imp_lookup(file, arg.handle);
 	if (!a) {
 		ret = -ENOENT;

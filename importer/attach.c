@@ -26,6 +26,21 @@
  */
 #define COHBUF_IMP_DMA_DIR DMA_BIDIRECTIONAL
 
+/* Whether the DMA segments of @sgt follow each other without a gap. */
+static bool cohbuf_imp_dma_contiguous(const struct sg_table *sgt)
+{
+	dma_addr_t next = 0;
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (i && sg_dma_address(sg) != next)
+			return false;
+		next = sg_dma_address(sg) + sg_dma_len(sg);
+	}
+	return true;
+}
+
 static struct cohbuf_imp_attachment *
 cohbuf_imp_import(struct cohbuf_imp_device *idev, int fd)
 {
@@ -51,12 +66,21 @@ cohbuf_imp_import(struct cohbuf_imp_device *idev, int fd)
 		ret = PTR_ERR(a->sgt);
 		goto detach;
 	}
+	/* The error videobuf2-dma-contig gives ("contiguous chunk is too small"). */
+	if (READ_ONCE(cohbuf_imp_contiguous) &&
+	    !cohbuf_imp_dma_contiguous(a->sgt)) {
+		ret = -EFAULT;
+		goto unmap;
+	}
 
 	a->nents = a->sgt->nents;
 	a->writable = a->dmabuf->file->f_mode & FMODE_WRITE;
 	atomic_inc(&idev->nr_attachments);
 	return a;
 
+unmap:
+	dma_buf_unmap_attachment_unlocked(a->attach, a->sgt,
+					  COHBUF_IMP_DMA_DIR);
 detach:
 	dma_buf_detach(a->dmabuf, a->attach);
 put_dmabuf:
@@ -130,8 +154,12 @@ struct cohbuf_imp_attachment *cohbuf_imp_lookup(struct cohbuf_imp_file *file,
 }
 
 /*
- * The copy to user space is done under the lock: if it fails, no other
- * thread has seen the handle and the attachment can be taken back.
+ * The handle is reserved (a NULL entry, which lookups and DETACH take for a
+ * free one) while the result is copied to user space, without the file's
+ * lock: the copy may fault for as long as user space likes (userfaultfd).
+ * If it fails, no other thread has seen the attachment and it is taken
+ * back; if it works, the attachment takes the reserved slot, which only
+ * this function frees or fills.
  */
 static int cohbuf_imp_publish(struct cohbuf_imp_file *file,
 			      struct cohbuf_imp_attachment *a,
@@ -141,20 +169,19 @@ static int cohbuf_imp_publish(struct cohbuf_imp_file *file,
 	u32 handle;
 	int ret;
 
-	mutex_lock(&file->lock);
-	ret = xa_alloc(&file->handles, &handle, a, xa_limit_32b, GFP_KERNEL);
+	ret = xa_alloc(&file->handles, &handle, NULL, xa_limit_32b, GFP_KERNEL);
 	if (ret)
-		goto unlock;
+		return ret;
 	arg->handle = handle;
 	arg->nents = a->nents;
 	arg->size = a->dmabuf->size;
 	if (copy_to_user(uarg, arg, sizeof(*arg))) {
-		xa_erase(&file->handles, handle);
-		ret = -EFAULT;
+		xa_release(&file->handles, handle);
+		return -EFAULT;
 	}
-unlock:
-	mutex_unlock(&file->lock);
-	return ret;
+	/* Replacing a reserved entry allocates nothing: it cannot fail. */
+	WARN_ON_ONCE(xa_is_err(xa_store(&file->handles, handle, a, GFP_KERNEL)));
+	return 0;
 }
 
 long cohbuf_imp_ioctl_attach(struct cohbuf_imp_file *file,
@@ -191,8 +218,12 @@ long cohbuf_imp_ioctl_detach(struct cohbuf_imp_file *file,
 	if (arg.pad)
 		return -EINVAL;
 
-	mutex_lock(&file->lock);
-	a = xa_erase(&file->handles, arg.handle);
+	if (mutex_lock_interruptible(&file->lock))
+		return -ERESTARTSYS;
+	/* Not xa_erase() alone: it would free a handle ATTACH has reserved. */
+	a = xa_load(&file->handles, arg.handle);
+	if (a)
+		xa_erase(&file->handles, arg.handle);
 	mutex_unlock(&file->lock);
 	if (!a)
 		return -ENOENT;

@@ -26,6 +26,10 @@ struct dma_buf;
 struct dma_buf_attachment;
 struct platform_device;
 struct sg_table;
+struct vm_area_struct;
+
+/* Module parameter (main.c); read it with READ_ONCE(). */
+extern int cohbuf_imp_contiguous; /* 0 or 1, shown as such in sysfs */
 
 struct cohbuf_imp_device {
 	/*
@@ -43,9 +47,10 @@ struct cohbuf_imp_device {
 struct cohbuf_imp_file {
 	struct cohbuf_imp_device *idev;
 	/*
-	 * Protects handles, and keeps every attachment in it alive: an
-	 * attachment is used only under the lock, and freed only after it has
-	 * been erased from handles under the lock.
+	 * Keeps every attachment in handles alive: an attachment is used only
+	 * under the lock, and freed only after it has been erased from handles
+	 * under the lock. ATTACH reserves a slot and fills it without the
+	 * lock (the xarray has its own); nothing else touches a reserved slot.
 	 */
 	struct mutex lock;
 	struct xarray handles; /* from 1: struct cohbuf_imp_attachment */
@@ -85,6 +90,9 @@ long cohbuf_imp_ioctl_crc32(struct cohbuf_imp_file *file,
 			    struct cohbuf_imp_access __user *uarg);
 long cohbuf_imp_ioctl_dma_addr(struct cohbuf_imp_file *file,
 			       struct cohbuf_imp_dma_addr __user *uarg);
+
+/* mmap.c: user mappings forwarded to the exporter */
+int cohbuf_imp_mmap(struct cohbuf_imp_file *file, struct vm_area_struct *vma);
 
 /* debugfs.c */
 void cohbuf_imp_debugfs_init(struct cohbuf_imp_device *idev);

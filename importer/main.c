@@ -34,6 +34,11 @@ module_param_named(dma_bits, cohbuf_imp_dma_bits, uint, 0444);
 MODULE_PARM_DESC(dma_bits,
 		 "Width of the importing device's DMA mask in bits, 1 to 64 (default 64)");
 
+int cohbuf_imp_contiguous;
+module_param_named(contiguous, cohbuf_imp_contiguous, bint, 0644);
+MODULE_PARM_DESC(contiguous,
+		 "Accept only buffers mapped as one DMA-contiguous range, as videobuf2-dma-contig does (EFAULT otherwise); applies to later attaches (default off)");
+
 static unsigned int cohbuf_imp_max_seg_size = SZ_4M;
 
 static struct cohbuf_imp_device cohbuf_imp_dev;
@@ -70,6 +75,38 @@ module_param_cb(max_seg_size, &cohbuf_imp_max_seg_size_ops,
 MODULE_PARM_DESC(max_seg_size,
 		 "Longest DMA segment the importing device accepts, in bytes, at least a page; writable at run time, applies to later attaches (default 4 MiB)");
 
+static unsigned long cohbuf_imp_seg_boundary = ULONG_MAX;
+
+/* Under kernel_param_lock(THIS_MODULE), at load and on every sysfs write. */
+static int cohbuf_imp_seg_boundary_set(const char *val,
+				       const struct kernel_param *kp)
+{
+	struct platform_device *pdev = cohbuf_imp_dev.pdev;
+	unsigned long mask;
+	int ret;
+
+	ret = kstrtoul(val, 0, &mask);
+	if (ret)
+		return ret;
+	/* A mask of low bits, at least a page: 2^n - 1. */
+	if (mask < PAGE_SIZE - 1 || (mask & (mask + 1)))
+		return -EINVAL;
+	if (pdev)
+		dma_set_seg_boundary(&pdev->dev, mask);
+	*(unsigned long *)kp->arg = mask;
+	return 0;
+}
+
+static const struct kernel_param_ops cohbuf_imp_seg_boundary_ops = {
+	.set = cohbuf_imp_seg_boundary_set,
+	.get = param_get_ulong,
+};
+
+module_param_cb(seg_boundary, &cohbuf_imp_seg_boundary_ops,
+		&cohbuf_imp_seg_boundary, 0644);
+MODULE_PARM_DESC(seg_boundary,
+		 "Segment boundary mask of the importing device (2^n - 1, at least a page): no DMA segment may cross a multiple of it plus one; writable at run time, applies to later attaches (default all ones)");
+
 static int cohbuf_imp_open(struct inode *inode, struct file *filp)
 {
 	struct cohbuf_imp_file *file;
@@ -85,6 +122,11 @@ static int cohbuf_imp_release(struct inode *inode, struct file *filp)
 {
 	cohbuf_imp_file_destroy(filp->private_data);
 	return 0;
+}
+
+static int cohbuf_imp_fop_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	return cohbuf_imp_mmap(filp->private_data, vma);
 }
 
 static long cohbuf_imp_ioctl(struct file *filp, unsigned int cmd,
@@ -113,6 +155,7 @@ static const struct file_operations cohbuf_imp_fops = {
 	.owner = THIS_MODULE,
 	.open = cohbuf_imp_open,
 	.release = cohbuf_imp_release,
+	.mmap = cohbuf_imp_fop_mmap,
 	.unlocked_ioctl = cohbuf_imp_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -136,8 +179,10 @@ static struct platform_device *cohbuf_imp_pdev_create(void)
 
 	kernel_param_lock(THIS_MODULE);
 	ret = cohbuf_dma_set_max_seg_size(&pdev->dev, cohbuf_imp_max_seg_size);
-	if (!ret)
+	if (!ret) {
+		dma_set_seg_boundary(&pdev->dev, cohbuf_imp_seg_boundary);
 		cohbuf_imp_dev.pdev = pdev;
+	}
 	kernel_param_unlock(THIS_MODULE);
 	if (ret)
 		goto unregister;

@@ -480,6 +480,95 @@ TEST_F(imp, max_seg_size_rejects_below_a_page)
 	ASSERT_EQ(65536, val);
 }
 
+/*
+ * seg_boundary=1 MiB - 1: no DMA segment of a fresh 8 MiB buffer may cross
+ * a 1 MiB boundary. The segments a correct exporter must make at least are
+ * counted from the DMA addresses, one more at each gap and at each
+ * boundary; 4 MiB segments (max_seg_size) would give only 2.
+ */
+TEST_F_TIMEOUT(imp, seg_boundary, 120)
+{
+	uint64_t size = 8 * SZ_1M, off, addr = 0, prev = 0;
+	struct cohbuf_imp_attach arg;
+	size_t ps = page_size();
+	unsigned int need = 0;
+	int fd;
+
+	test_param_set(&self->params, IMP_MODULE, "seg_boundary", SZ_1M - 1);
+	fd = test_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	test_attach(self->imp, fd, &arg);
+	for (off = 0; off < size; off += ps) {
+		ASSERT_EQ(0, cohbuf_importer_dma_addr(self->imp, arg.handle, off, &addr));
+		if (!off || addr != prev + ps || !(addr & (SZ_1M - 1)))
+			need++;
+		prev = addr;
+	}
+	ASSERT_LE(size / SZ_1M, need);
+	ASSERT_EQ(need, arg.nents);
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, arg.handle));
+	close(fd);
+	assert_baseline(&self->base, "at the end");
+}
+
+/* Whether the importer sees the @size bytes of @handle as one DMA range. */
+static bool dma_contiguous(struct __test_metadata *_metadata, int imp,
+			   uint32_t handle, uint64_t size)
+{
+	uint64_t off, first = 0, addr = 0;
+	size_t ps = page_size();
+
+	for (off = 0; off < size; off += ps) {
+		int ret = cohbuf_importer_dma_addr(imp, handle, off, &addr);
+
+		EXPECT_EQ(0, ret) TH_LOG("DMA_ADDR %llu: %s",
+					 (unsigned long long)off, strerror(-ret));
+		if (!off)
+			first = addr;
+		else if (addr != first + off)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * contiguous=1 emulates a device that cannot scatter-gather: ATTACH maps
+ * and then refuses, with videobuf2-dma-contig's EFAULT, a buffer that is
+ * not one DMA range. A buffer of one chunk (4 MiB and below, power of two)
+ * is one; whether one of several chunks is, the DMA addresses of an
+ * ordinary attachment tell.
+ */
+TEST_F_TIMEOUT(imp, contiguous_mode, 120)
+{
+	const uint64_t sizes[] = { SZ_4M, SZ_4M + 16 * page_size(), 3 * SZ_1M };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		uint64_t size = sizes[i];
+		struct cohbuf_imp_attach arg = { 0 };
+		uint32_t handle;
+		bool one_range;
+		int fd, ret;
+
+		fd = test_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+		handle = test_attach(self->imp, fd, NULL);
+		one_range = dma_contiguous(_metadata, self->imp, handle, size);
+		ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
+		if (size == SZ_4M)
+			ASSERT_TRUE(one_range);
+
+		test_param_set(&self->params, IMP_MODULE, "contiguous", 1);
+		ret = cohbuf_importer_attach(self->imp, fd, &arg);
+		ASSERT_EQ(one_range ? 0 : -EFAULT, ret)
+			TH_LOG("%llu bytes, %s", (unsigned long long)size,
+			       one_range ? "one DMA range" : "several");
+		if (!ret)
+			ASSERT_EQ(0, cohbuf_importer_detach(self->imp, arg.handle));
+		ASSERT_EQ(0, module_param_set(IMP_MODULE, "contiguous", 0));
+		close(fd);
+	}
+	assert_baseline(&self->base, "at the end");
+}
+
 /* Foreign exporters: vgem (both kernels), udmabuf and the system heap (6.12). */
 FIXTURE(foreign) {
 	int imp;

@@ -15,6 +15,10 @@
  *                               about, and requests beyond all memory
  *   info_leak                   memory handed out without being zeroed
  *   rdonly_export_writable      an O_RDONLY export used for writing
+ *   rdonly_forwarded_mmap       the same, mapped through an importer's
+ *                               dma_buf_mmap()
+ *   kernel_mapping_not_pinned   a kernel mapping (vmap) of the whole buffer
+ *                               kept for an importer that never used one
  *   dma_addr_non_root           DMA addresses disclosed without privilege
  *   cpu_access_while_mapped     the exporter syncing through the sg_table it
  *                               lent the importer (CONFIG_DMABUF_DEBUG
@@ -23,6 +27,11 @@
  *                               same coherent memory at once
  *   many_attachments            more mappings of one cache line than DMA-API
  *                               debug tracks (7), one per attachment
+ *   shared_mapping_keeps_constraints
+ *                               a shared DMA mapping reused after the
+ *                               device's segment constraints changed
+ *   importer_lock_across_copy   a lock held while copy_to_user() waits
+ *                               for user space (userfaultfd)
  *
  * Each checks that nothing leaks: the cohbuf and importer counters and the
  * dma-buf core's bufinfo return to where they were.
@@ -35,10 +44,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/dma-buf.h>
+#include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <xf86drm.h>
 
@@ -568,6 +579,213 @@ TEST_F(regress, many_attachments)
 	test_row(b.ino, &row);
 	ASSERT_EQ(0, row.attachments);
 	close(b.fd);
+	assert_baseline(&self->base, "at the end");
+}
+
+/*
+ * The attachments of a device share its mapping only while the device's
+ * segment constraints are those the mapping was built for: an attachment
+ * made after max_seg_size dropped to 64 KiB gets 64 KiB segments, although
+ * an earlier attachment of the same buffer still holds 4 MiB ones.
+ */
+TEST_F_TIMEOUT(regress, shared_mapping_keeps_constraints, 120)
+{
+	uint64_t size = 8 * SZ_1M;
+	struct cohbuf_imp_attach wide, narrow;
+	int fd;
+
+	fd = test_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	test_attach(self->imp, fd, &wide);
+	ASSERT_GT(size / 65536, wide.nents);
+	test_param_set(&self->params, IMP_MODULE, "max_seg_size", 65536);
+	test_attach(self->imp, fd, &narrow);
+	ASSERT_LE(size / 65536, narrow.nents);
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, narrow.handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, wide.handle));
+	close(fd);
+	assert_baseline(&self->base, "at the end");
+}
+
+/* A userfaultfd that write-protects @len bytes at @addr: its fd, or -errno. */
+static int uffd_write_protect(void *addr, size_t len)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)addr, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	struct uffdio_writeprotect wp = {
+		.range = reg.range, .mode = UFFDIO_WRITEPROTECT_MODE_WP,
+	};
+	int uffd, err;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		return -errno;
+	if (ioctl(uffd, UFFDIO_API, &api) || ioctl(uffd, UFFDIO_REGISTER, &reg) ||
+	    ioctl(uffd, UFFDIO_WRITEPROTECT, &wp)) {
+		err = errno;
+		close(uffd);
+		return -err;
+	}
+	return uffd;
+}
+
+struct attach_job {
+	int imp;
+	struct cohbuf_imp_attach *arg;	/* in the write-protected page */
+	int ret;
+};
+
+static void *attach_thread(void *p)
+{
+	struct attach_job *job = p;
+
+	job->ret = ioctl_errno(job->imp, COHBUF_IMP_IOCTL_ATTACH, job->arg);
+	return NULL;
+}
+
+/*
+ * ATTACH copies its result to user space, which may fault for as long as
+ * user space likes (here a write-protected page under userfaultfd). The
+ * importer's other ioctls on the same file must not wait for it: without
+ * the fix the CRC32 below blocks, unkillable, until the timeout. While the
+ * copy is pending, the new handle is not yet usable.
+ */
+TEST_F_TIMEOUT(regress, importer_lock_across_copy, 60)
+{
+	size_t ps = page_size();
+	struct attach_job job = { .imp = self->imp };
+	struct uffdio_writeprotect unprotect;
+	struct uffd_msg msg;
+	uint32_t h0, crc;
+	pthread_t thread;
+	void *page;
+	int fd, uffd;
+
+	fd = test_alloc(self->dev, ps, O_RDWR | O_CLOEXEC);
+	h0 = test_attach(self->imp, fd, NULL);
+	page = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	memset(page, 0, ps);
+	job.arg = page;
+	job.arg->fd = fd;
+	/* from here on, writing to the page waits for us */
+	uffd = uffd_write_protect(page, ps);
+	ASSERT_LE(0, uffd) TH_LOG("userfaultfd write-protect: %s", strerror(-uffd));
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, attach_thread, &job));
+	/* the thread's ATTACH is now in copy_to_user(), waiting for us */
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_TRUE(msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP);
+
+	ASSERT_EQ(0, cohbuf_importer_crc32(self->imp, h0, 0, ps, &crc));
+	/* the lowest free handle is reserved, and not yet an attachment */
+	ASSERT_EQ(-ENOENT, cohbuf_importer_crc32(self->imp, h0 + 1, 0, ps, &crc));
+	ASSERT_EQ(-ENOENT, cohbuf_importer_detach(self->imp, h0 + 1));
+
+	unprotect.range = (struct uffdio_range){ .start = (uintptr_t)page, .len = ps };
+	unprotect.mode = 0;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_WRITEPROTECT, &unprotect)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(0, job.ret) TH_LOG("ATTACH: %s", strerror(-job.ret));
+	ASSERT_EQ(h0 + 1, job.arg->handle);
+	ASSERT_EQ(crc, test_crc32(self->imp, job.arg->handle, 0, ps));
+
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, job.arg->handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, h0));
+	close(uffd);
+	munmap(page, ps);
+	close(fd);
+	assert_baseline(&self->base, "at the end");
+}
+
+/*
+ * An importer that forwards a user mapping to the exporter (dma_buf_mmap(),
+ * here through the importer's own file at offset handle * page size)
+ * bypasses the VFS's check of the dma-buf file's mode: the exporter must
+ * refuse a writable mapping of an O_RDONLY export with EACCES, as the VFS
+ * does, and forbid a later mprotect(PROT_WRITE). A writable export maps
+ * writable that way, and the importer sees what is written.
+ */
+TEST_F(regress, rdonly_forwarded_mmap)
+{
+	size_t size = 4 * page_size(), ps = page_size();
+	uint32_t ro, rw;
+	int fd_ro, fd_rw;
+	char *map;
+
+	fd_ro = test_alloc(self->dev, size, O_RDONLY | O_CLOEXEC);
+	fd_rw = test_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	ro = test_attach(self->imp, fd_ro, NULL);
+	rw = test_attach(self->imp, fd_rw, NULL);
+
+	ASSERT_EQ(MAP_FAILED, map_shared(self->imp, size, PROT_READ | PROT_WRITE, ro * ps));
+	ASSERT_EQ(EACCES, errno);
+	map = test_map(self->imp, size, PROT_READ, ro * ps);
+	ASSERT_EQ(-1, mprotect(map, size, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_EQ(cohbuf_crc32(0, map, size), test_crc32(self->imp, ro, 0, size));
+	ASSERT_EQ(0, munmap(map, size));
+
+	map = test_map(self->imp, size, PROT_READ | PROT_WRITE, rw * ps);
+	memset(map, 0x5c, size);
+	ASSERT_EQ(cohbuf_crc32(0, map, size), test_crc32(self->imp, rw, 0, size));
+	ASSERT_EQ(0, munmap(map, size));
+	ASSERT_EQ(MAP_FAILED, map_shared(self->imp, size, PROT_READ, (rw + 1) * ps));
+	ASSERT_EQ(ENOENT, errno);
+
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, ro));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, rw));
+	close(fd_ro);
+	close(fd_rw);
+	assert_baseline(&self->base, "at the end");
+}
+
+/* How many of /proc/vmallocinfo's areas cohbuf made, or -errno. */
+static int cohbuf_vmaps(void)
+{
+	char line[512];
+	FILE *f;
+	int n = 0;
+
+	f = fopen("/proc/vmallocinfo", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[cohbuf]"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * A multi-chunk buffer needs a vmap for a kernel mapping. An importer that
+ * only does DMA (attach, map, unmap, detach) must not leave one pinned
+ * while the buffer lives on; an importer that vmaps still gets one, and
+ * it goes with its last user.
+ */
+TEST_F_TIMEOUT(regress, kernel_mapping_not_pinned, 120)
+{
+	uint64_t size = 64 * SZ_1M;
+	uint32_t handle;
+	int fd, base;
+
+	base = cohbuf_vmaps();
+	ASSERT_LE(0, base) TH_LOG("/proc/vmallocinfo: %s", strerror(-base));
+	fd = test_alloc(self->dev, size, O_RDWR | O_CLOEXEC);
+	handle = test_attach(self->imp, fd, NULL);
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
+	ASSERT_EQ(base, cohbuf_vmaps()) TH_LOG("a vmap left after a DMA-only attach and detach");
+
+	handle = test_attach(self->imp, fd, NULL);
+	ASSERT_EQ(0, cohbuf_importer_fill(self->imp, handle, 0, size, 0x1234abcd));
+	ASSERT_EQ(base + 1, cohbuf_vmaps());
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, handle));
+	ASSERT_EQ(base, cohbuf_vmaps());
+
+	close(fd);
 	assert_baseline(&self->base, "at the end");
 }
 

@@ -9,6 +9,15 @@
  * any byte. Handles belong to the open file: closing it detaches every
  * buffer that file attached.
  *
+ * mmap() of /dev/cohbuf_importer at offset @handle * page size maps the
+ * buffer of that attachment from its start, as a driver that lets user
+ * space map what it imported does: through dma_buf_mmap(), so the exporter
+ * makes the mapping, and the dma-buf's own access mode applies (a
+ * read-only export cannot be mapped writable). The mapping keeps the
+ * buffer alive after DETACH. Errors: ENOENT when @handle is not attached
+ * on this open file; otherwise the exporter's (EINVAL when the range does
+ * not lie inside the buffer).
+ *
  * Every ioctl returns 0 on success, or -1 with errno set. These hold for
  * all of them:
  *
@@ -113,6 +122,11 @@ struct cohbuf_imp_dma_addr {
  *	dma-buf.
  * EBADF
  *	@fd is not an open file descriptor.
+ * EFAULT
+ *	Also: the module parameter contiguous is set and the buffer is not
+ *	mapped as one DMA-contiguous range (the importer's device then
+ *	emulates one that cannot scatter-gather, as videobuf2-dma-contig
+ *	does).
  * ENOMEM
  *	Out of memory.
  *
