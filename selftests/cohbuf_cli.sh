@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The cohbuf command, end to end: alloc serves a buffer, get maps, fills,
-# verifies and dumps it, import hands it to cohbuf_importer, ls lists it,
+# verifies and dumps it, info describes it (flags, ranges, DMA addresses
+# for root only, JSON), import hands it to cohbuf_importer, ls lists it,
 # bench finds (or misses) cohbuf-bench; exit statuses and error messages.
 # Needs root, both modules loaded and debugfs, as in scripts/vm-run.
 # Prints TAP with a kselftest "# Totals:" line; exits 1 if a test failed.
@@ -106,6 +107,55 @@ ls_json() {
 	grep -q "{\"ino\": $ino, \"size\": 6291456, \"chunks\": [0-9]*, \"pid\": $server, \"comm\": \"cohbuf\"" "$tmp/json"
 }
 
+# info --json parses, and says what a 1920x1080 YUYV frame allocated
+# --contiguous --dma32 must be: one range of the whole buffer below 4 GiB.
+info_json() {
+	"$cli" info "$sock" --json >"$tmp/json" 2>&1 || { cat "$tmp/json"; return 1; }
+	cat "$tmp/json"
+	python3 -c '
+import json, sys
+b = json.load(open(sys.argv[1]))
+r = b["ranges"]
+assert b["size"] == 4149248 and b["name"] == "frame", b
+assert b["flags"] == ["contiguous", "dma32"], b["flags"]
+assert b["dma_addr_visible"] is True, b
+assert len(r) == 1 and r[0]["offset"] == 0 and r[0]["size"] == b["size"], r
+assert 0 < r[0]["dma_addr"] and r[0]["dma_addr"] + r[0]["size"] <= 1 << 32, r
+' "$tmp/json"
+}
+
+# info without CAP_SYS_RAWIO (root's bounding set without it).
+info_unprivileged() {
+	setpriv --inh-caps=-sys_rawio --bounding-set=-sys_rawio -- \
+		"$cli" info "$sock" "$@" >"$tmp/hidden" 2>&1 || { cat "$tmp/hidden"; return 1; }
+	cat "$tmp/hidden"
+}
+
+# The one range, with no DMA address, and the reason.
+info_hidden() {
+	info_unprivileged || return 1
+	grep -q '^dma addresses: hidden (they need CAP_SYS_RAWIO)$' "$tmp/hidden" &&
+		grep -Eq '^0x0 +0x3f5000 *$' "$tmp/hidden"
+}
+
+info_hidden_json() {
+	info_unprivileged --json || return 1
+	python3 -c '
+import json, sys
+b = json.load(open(sys.argv[1]))
+assert b["dma_addr_visible"] is False, b
+assert [r["dma_addr"] for r in b["ranges"]] == [None], b["ranges"]
+' "$tmp/hidden"
+}
+
+# A contiguous buffer above max_contiguous_size: E2BIG, and the limit named.
+too_big() {
+	local max
+	max=$(cat /sys/module/cohbuf/parameters/max_contiguous_size) || return 1
+	expect 1 'max_contiguous_size.*Argument list too long' \
+		alloc $((max + 4096)) --contiguous --serve "$sock"
+}
+
 # cohbuf bench runs cohbuf-bench next to it, else fails clearly.
 bench() {
 	mkdir -p "$tmp/bin" && cp "$cli" "$tmp/bin/cohbuf" || return 1
@@ -124,7 +174,7 @@ ok "alloc without --serve is a usage error" expect 2 'serve SOCKET is required' 
 ok "get on a missing socket fails with the errno text" \
 	expect 1 'No such file or directory' get "$tmp/none.sock"
 
-ok "alloc 6M serves a named buffer" serve 6M --name cli-test --clients 5
+ok "alloc 6M serves a named buffer" serve 6M --name cli-test --clients 7
 ino=$(inode_of)
 ok "get maps it and prints inode, size and name" \
 	expect 0 "^inode $ino, 6M \(6291456 bytes\), name 'cli-test', crc32 [0-9a-f]{8}$" get "$sock"
@@ -133,10 +183,14 @@ ok "get --fill writes every word" expect 0 '^filled: every word is now 0xcafef00
 ok "get --verify and import see the same CRC" same_crc
 ok "ls lists the buffer" ls_lists "$ino" 1
 ok "ls --json lists it with its owner" ls_json "$ino"
+ok "info describes it: no flags, ranges, DMA addresses" \
+	expect 0 '^flags: none$' info "$sock"
+ok "info lists the ranges with their DMA addresses as root" \
+	expect 0 '^0x0 +0x[0-9a-f]+ +0x[0-9a-f]+$' info "$sock"
 ok "get --hexdump shows the bytes at an offset" \
 	expect 0 '^00001000  0d f0 fe ca 0d f0 fe ca  0d f0 fe ca 0d f0 fe ca  \|\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\|$' \
 	get "$sock" --hexdump 4K+16
-ok "alloc exits after --clients 5" served 0 5
+ok "alloc exits after --clients 7" served 0 7
 ok "ls no longer lists it" ls_lists "$ino" 0
 
 ok "alloc --rdonly serves a read-only buffer" serve 4K --rdonly
@@ -145,6 +199,19 @@ ok "get --verify on it sees zeroes" expect 0 'every word is 0x00000000' get "$so
 ok "import on it gives the CRC of zeroes" expect 0 'crc32 c71c0011$' import "$sock"
 kill -TERM "$server"
 ok "SIGTERM stops alloc, which removes its socket" served 0 3
+
+ok "alloc --contiguous --dma32 serves a 1920x1080 YUYV frame" \
+	serve 4147200 --contiguous --dma32 --name frame --clients 4
+ok "alloc names the flags" grep -q 'flags contiguous,dma32' "$tmp/server.out"
+ok "info says: both flags, one range" \
+	expect 0 '^flags: contiguous,dma32$' info "$sock"
+ok "info --json parses: one range below 4 GiB" info_json
+ok "without CAP_SYS_RAWIO info shows the range, the DMA address hidden" \
+	info_hidden
+ok "without CAP_SYS_RAWIO info --json gives null for it" info_hidden_json
+ok "alloc exits after --clients 4" served 0 4
+ok "info without SOCKET is a usage error" expect 2 'expected one SOCKET' info
+ok "alloc --contiguous above max_contiguous_size names the limit" too_big
 
 ok "bench runs cohbuf-bench, or says it is missing" bench
 

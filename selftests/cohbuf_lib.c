@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libcohbuf itself: allocation with a name, size and inode, mappings, CPU
- * access, the importer calls, the debugfs list, and fd passing: several
+ * libcohbuf itself: allocation with a name, size and inode, allocation
+ * flags and INFO, mappings, CPU access, the importer calls, the debugfs
+ * list, and fd passing: several
  * fds at once, payloads that arrive in pieces, truncated control data,
  * short and long messages, and every error as a negative errno with no fd
  * left behind.
@@ -508,6 +509,149 @@ TEST_F(buf, importer)
 	ASSERT_EQ(-EBADF, cohbuf_importer_attach(imp, -1, &att));
 	ASSERT_EQ(0, cohbuf_unmap(map, LIB_SIZE));
 	close(imp);
+}
+
+/* ---- allocation flags and INFO ---- */
+
+#define VGA_YUYV	(640 * 480 * 2)
+#define SZ_4G		(4096 * SZ_1M)
+
+DEV_FIXTURE(flags)
+
+FIXTURE_VARIANT(flags) {
+	uint32_t flags;
+};
+
+FIXTURE_VARIANT_ADD(flags, none) { .flags = 0 };
+FIXTURE_VARIANT_ADD(flags, contiguous) { .flags = COHBUF_ALLOC_CONTIGUOUS };
+FIXTURE_VARIANT_ADD(flags, dma32) { .flags = COHBUF_ALLOC_DMA32 };
+FIXTURE_VARIANT_ADD(flags, contiguous_dma32) {
+	.flags = COHBUF_ALLOC_CONTIGUOUS | COHBUF_ALLOC_DMA32,
+};
+
+/*
+ * The flags reach the kernel, the name is set, and INFO gives them back
+ * with ranges that tile the buffer: one for a contiguous buffer, each
+ * below 4 GiB for a DMA32 one, with DMA addresses for root.
+ */
+TEST_F(flags, passed_through_and_described)
+{
+	struct cohbuf_range *ranges;
+	struct cohbuf_info info;
+	uint64_t off = 0;
+	char name[32];
+	int fd, n;
+
+	ASSERT_EQ(0, geteuid()) TH_LOG("the tests run as root");
+	fd = cohbuf_alloc_flags(self->dev, VGA_YUYV, "flags", O_RDWR | O_CLOEXEC,
+				variant->flags);
+	ASSERT_LE(0, fd) TH_LOG("alloc flags %#x: %s", variant->flags, strerror(-fd));
+	ASSERT_EQ(0, fdinfo_field(fd, "name", name, sizeof(name)));
+	ASSERT_STREQ("flags", name);
+
+	n = cohbuf_info_ranges(self->dev, fd, &info, &ranges);
+	ASSERT_LE(1, n) TH_LOG("INFO: %s", strerror(-n));
+	ASSERT_EQ(variant->flags, info.flags);
+	ASSERT_EQ(page_align(VGA_YUYV), info.size);
+	ASSERT_EQ((uint32_t)n, info.nr_ranges);
+	ASSERT_EQ(COHBUF_INFO_DMA_ADDR, info.info_flags);
+	if (variant->flags & COHBUF_ALLOC_CONTIGUOUS)
+		ASSERT_EQ(1, n);
+	for (int i = 0; i < n; i++) {
+		EXPECT_EQ(off, ranges[i].offset);
+		EXPECT_EQ(0, ranges[i].size % page_size());
+		EXPECT_NE(0, ranges[i].dma_addr);
+		EXPECT_EQ(0, ranges[i].dma_addr % page_size());
+		if (variant->flags & COHBUF_ALLOC_DMA32)
+			EXPECT_GE(SZ_4G, ranges[i].dma_addr + ranges[i].size);
+		off += ranges[i].size;
+	}
+	ASSERT_EQ(info.size, off);
+	free(ranges);
+	close(fd);
+	assert_baseline(&self->base, "after the buffer");
+}
+
+/* An unknown flag, or one past the valid ones: -EINVAL, nothing left. */
+TEST_F(flags, unknown_flag)
+{
+	int before = open_fds();
+
+	ASSERT_EQ(-EINVAL, cohbuf_alloc_flags(self->dev, SZ_4K, "bad", O_RDWR,
+					      variant->flags | (1U << 31)));
+	ASSERT_EQ(-EINVAL, cohbuf_alloc_flags(self->dev, SZ_4K, NULL, O_RDWR,
+					      variant->flags |
+					      (COHBUF_ALLOC_VALID_FLAGS + 1)));
+	ASSERT_EQ(before, open_fds());
+	assert_baseline(&self->base, "after the refusals");
+}
+
+/* Above max_contiguous_size a contiguous buffer is -E2BIG; others are not. */
+TEST_F(flags, e2big_above_max_contiguous_size)
+{
+	bool contig = variant->flags & COHBUF_ALLOC_CONTIGUOUS;
+	int fd;
+
+	test_param_set(&self->params, "cohbuf", "max_contiguous_size", SZ_1M);
+	fd = cohbuf_alloc_flags(self->dev, SZ_1M + 1, NULL, O_RDWR, variant->flags);
+	if (contig) {
+		ASSERT_EQ(-E2BIG, fd);
+	} else {
+		ASSERT_LE(0, fd) TH_LOG("not contiguous: %s", strerror(-fd));
+		close(fd);
+	}
+	fd = cohbuf_alloc_flags(self->dev, SZ_1M, NULL, O_RDWR, variant->flags);
+	ASSERT_LE(0, fd) TH_LOG("at the limit: %s", strerror(-fd));
+	close(fd);
+	assert_baseline(&self->base, "after the limit");
+}
+
+/*
+ * cohbuf_info(): the count with no room, part of the ranges with little
+ * room (the rest untouched), and the arguments it refuses.
+ */
+TEST_F(flags, info_room)
+{
+	struct cohbuf_range all[64], part[2];
+	struct cohbuf_info info;
+	int fd, n, pipefd[2];
+
+	fd = cohbuf_alloc_flags(self->dev, SZ_4M + SZ_1M + SZ_4K, NULL, O_RDWR,
+				variant->flags);
+	ASSERT_LE(0, fd) TH_LOG("alloc: %s", strerror(-fd));
+	n = cohbuf_info(self->dev, fd, &info, NULL, 0);
+	ASSERT_LE(1, n) TH_LOG("INFO: %s", strerror(-n));
+	ASSERT_GE(64, n);
+	ASSERT_EQ(n, cohbuf_info(self->dev, fd, &info, all, 64));
+
+	memset(part, 0xa5, sizeof(part));
+	ASSERT_EQ(n, cohbuf_info(self->dev, fd, &info, part, 1));
+	ASSERT_EQ(0, memcmp(&all[0], &part[0], sizeof(part[0])));
+	ASSERT_EQ(0xa5a5a5a5a5a5a5a5ULL, part[1].offset);
+
+	ASSERT_EQ(-EINVAL, cohbuf_info(self->dev, fd, &info, NULL, 1));
+	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_EQ(-EINVAL, cohbuf_info(self->dev, pipefd[0], &info, all, 64));
+	close(pipefd[0]);
+	close(pipefd[1]);
+	ASSERT_EQ(-EINVAL, cohbuf_info(self->dev, self->dev, &info, all, 64));
+	close(fd);
+	ASSERT_EQ(-EBADF, cohbuf_info(self->dev, fd, &info, all, 64));
+	/* A device that is not cohbuf's. */
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(-ENOTTY, cohbuf_info(fd, self->dev, &info, all, 64));
+	close(fd);
+}
+
+/* cohbuf_info_ranges() on a bad fd: the error, and no array. */
+TEST_F(flags, info_ranges_error)
+{
+	struct cohbuf_range *ranges = (struct cohbuf_range *)&ranges;
+	struct cohbuf_info info;
+
+	ASSERT_EQ(-EBADF, cohbuf_info_ranges(self->dev, -1, &info, &ranges));
+	ASSERT_NULL(ranges);
 }
 
 TEST(crc32_vector)

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* cohbuf alloc SIZE [--name N] [--rdonly] [--clients N] --serve SOCKET */
+/*
+ * cohbuf alloc SIZE [--name N] [--rdonly] [--contiguous] [--dma32]
+ *              [--clients N] --serve SOCKET
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -14,7 +17,8 @@
 #include "cli.h"
 
 static const char alloc_usage[] =
-	"Usage: cohbuf alloc SIZE [--name NAME] [--rdonly] [--clients N] --serve SOCKET\n"
+	"Usage: cohbuf alloc SIZE [--name NAME] [--rdonly] [--contiguous] [--dma32]\n"
+	"                    [--clients N] --serve SOCKET\n"
 	"\n"
 	"Allocate a SIZE-byte buffer from /dev/cohbuf and hand its dma-buf fd to\n"
 	"every client that connects to the unix socket SOCKET, until interrupted\n"
@@ -22,6 +26,10 @@ static const char alloc_usage[] =
 	"\n"
 	"  -n, --name NAME     name the buffer (DMA_BUF_SET_NAME, at most 31 bytes)\n"
 	"  -r, --rdonly        hand out a read-only fd: clients cannot map it writable\n"
+	"  -C, --contiguous    one physically contiguous range, for a device without\n"
+	"                      scatter-gather or IOMMU (COHBUF_ALLOC_CONTIGUOUS)\n"
+	"  -D, --dma32         all memory below 4 GiB, for a device with a 32-bit DMA\n"
+	"                      mask (COHBUF_ALLOC_DMA32)\n"
 	"  -c, --clients N     exit after serving N clients\n"
 	"  -s, --serve SOCKET  the socket to serve on (created; removed on exit)\n"
 	"  -h, --help          show this help\n";
@@ -31,6 +39,7 @@ struct alloc_opts {
 	const char *name;
 	const char *socket;
 	int fd_flags;
+	uint32_t flags;		/* COHBUF_ALLOC_* */
 	unsigned long clients;	/* 0: no limit */
 };
 
@@ -56,6 +65,8 @@ static int parse_alloc(int argc, char **argv, struct alloc_opts *o)
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "rdonly", no_argument, NULL, 'r' },
+		{ "contiguous", no_argument, NULL, 'C' },
+		{ "dma32", no_argument, NULL, 'D' },
 		{ "clients", required_argument, NULL, 'c' },
 		{ "serve", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -65,13 +76,19 @@ static int parse_alloc(int argc, char **argv, struct alloc_opts *o)
 	int c;
 
 	*o = (struct alloc_opts){ .fd_flags = O_RDWR | O_CLOEXEC };
-	while ((c = getopt_long(argc, argv, "n:rc:s:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:rCDc:s:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			o->name = optarg;
 			break;
 		case 'r':
 			o->fd_flags = O_RDONLY | O_CLOEXEC;
+			break;
+		case 'C':
+			o->flags |= COHBUF_ALLOC_CONTIGUOUS;
+			break;
+		case 'D':
+			o->flags |= COHBUF_ALLOC_DMA32;
 			break;
 		case 'c':
 			o->clients = strtoul(optarg, &end, 10);
@@ -127,7 +144,7 @@ static int serve(int lsock, int fd, const struct cli_hello *hello,
 
 static int announce(int fd, const struct alloc_opts *o, struct cli_hello *h)
 {
-	char human[16];
+	char human[16], flags[64];
 	int ret;
 
 	*h = (struct cli_hello){ .magic = CLI_HELLO_MAGIC };
@@ -139,14 +156,30 @@ static int announce(int fd, const struct alloc_opts *o, struct cli_hello *h)
 	if (o->name)
 		snprintf(h->name, sizeof(h->name), "%s", o->name);
 	format_size(h->size, human, sizeof(human));
+	format_flags(o->flags, flags, sizeof(flags));
 	printf("cohbuf: serving a %s buffer (%" PRIu64 " bytes, inode %" PRIu64
-	       "%s%s%s, %s) on %s\n", human, h->size, h->ino,
+	       "%s%s%s, flags %s, %s) on %s\n", human, h->size, h->ino,
 	       o->name ? ", name '" : "", o->name ? o->name : "",
-	       o->name ? "'" : "",
+	       o->name ? "'" : "", flags,
 	       (o->fd_flags & O_ACCMODE) == O_RDONLY ? "read-only" : "read-write",
 	       o->socket);
 	fflush(stdout);
 	return 0;
+}
+
+/* Why an allocation with @flags failed, in the user's terms. */
+static int alloc_failed(int err, uint32_t flags)
+{
+	if (err == E2BIG)
+		return fail("allocate (--contiguous is limited by "
+			    "/sys/module/cohbuf/parameters/max_contiguous_size)", err);
+	if (err == ENOMEM && (flags & COHBUF_ALLOC_CONTIGUOUS))
+		return fail("allocate (no contiguous range of that size is free, "
+			    "or max_total_size is reached)", err);
+	if (err == ENOMEM && (flags & COHBUF_ALLOC_DMA32))
+		return fail("allocate (not enough free memory below 4 GiB, "
+			    "or max_total_size is reached)", err);
+	return fail("allocate", err);
 }
 
 int cmd_alloc(int argc, char **argv)
@@ -161,10 +194,10 @@ int cmd_alloc(int argc, char **argv)
 	dev = cohbuf_open();
 	if (dev < 0)
 		return fail(dev == -ENOENT ? COHBUF_DEVICE " (is the cohbuf module loaded?)" : "open " COHBUF_DEVICE, -dev);
-	fd = cohbuf_alloc(dev, o.size, o.name, o.fd_flags);
+	fd = cohbuf_alloc_flags(dev, o.size, o.name, o.fd_flags, o.flags);
 	close(dev);
 	if (fd < 0)
-		return fail("allocate", -fd);
+		return alloc_failed(-fd, o.flags);
 	catch_signals();
 	lsock = listen_unix(o.socket);
 	if (lsock < 0)

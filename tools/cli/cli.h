@@ -33,6 +33,7 @@ struct cli_buffer {
 int cmd_alloc(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
@@ -46,6 +47,12 @@ int usage_error(const char *cmd, const char *fmt, ...)
 int parse_size(const char *text, uint64_t *size);
 /* "32M" style for tables: at most 3 significant digits and a unit. */
 void format_size(uint64_t size, char *buf, size_t len);
+
+/* COHBUF_ALLOC_* flags as "contiguous,dma32", or "none". */
+void format_flags(uint32_t flags, char *buf, size_t len);
+
+/* @s as a JSON string on stdout: quotes, backslashes, controls escaped. */
+void json_print_string(const char *s);
 
 /* Listen on / connect to the unix socket @path: a socket fd, or -errno. */
 int listen_unix(const char *path);

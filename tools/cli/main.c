@@ -13,10 +13,13 @@ static const char usage_text[] =
 	"Usage: cohbuf COMMAND [OPTIONS] [ARGS]\n"
 	"\n"
 	"Commands:\n"
-	"  alloc SIZE [--name NAME] [--rdonly] [--clients N] --serve SOCKET\n"
+	"  alloc SIZE [--name NAME] [--rdonly] [--contiguous] [--dma32] [--clients N]\n"
+	"        --serve SOCKET\n"
 	"                     hold a buffer and hand its fd to every client of SOCKET\n"
 	"  get SOCKET [--verify | --fill PATTERN | --hexdump RANGE]\n"
 	"                     receive the buffer served on SOCKET and map it\n"
+	"  info SOCKET [--json]\n"
+	"                     show the served buffer's flags and physical ranges\n"
 	"  import SOCKET      hand the buffer to /dev/cohbuf_importer, print its CRC-32\n"
 	"  ls [--json]        list the live buffers (debugfs, root only)\n"
 	"  bench [ARGS]       run cohbuf-bench\n"
@@ -35,6 +38,7 @@ static const struct {
 } commands[] = {
 	{ "alloc", cmd_alloc },
 	{ "get", cmd_get },
+	{ "info", cmd_info },
 	{ "import", cmd_import },
 	{ "ls", cmd_ls },
 	{ "bench", cmd_bench },

@@ -82,6 +82,46 @@ void format_size(uint64_t size, char *buf, size_t len)
 			 size_units[unit]);
 }
 
+void format_flags(uint32_t flags, char *buf, size_t len)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+		{ COHBUF_ALLOC_CONTIGUOUS, "contiguous" },
+		{ COHBUF_ALLOC_DMA32, "dma32" },
+	};
+	size_t used = 0;
+
+	snprintf(buf, len, "%s", flags ? "" : "none");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(flags & names[i].bit))
+			continue;
+		flags &= ~names[i].bit;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 used ? "," : "", names[i].name);
+		if (used >= len)
+			return;
+	}
+	/* Bits a newer kernel knows and this command does not. */
+	if (flags)
+		snprintf(buf + used, len - used, "%s%#x", used ? "," : "", flags);
+}
+
+void json_print_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
 static int unix_address(const char *path, struct sockaddr_un *addr)
 {
 	memset(addr, 0, sizeof(*addr));

@@ -25,11 +25,13 @@ int cohbuf_open(void)
 	return fd < 0 ? -errno : fd;
 }
 
-int cohbuf_alloc(int dev, uint64_t size, const char *name, int fd_flags)
+int cohbuf_alloc_flags(int dev, uint64_t size, const char *name,
+		       int fd_flags, uint32_t flags)
 {
 	struct cohbuf_alloc req = {
 		.size = size,
 		.fd_flags = (uint32_t)fd_flags,
+		.flags = flags,
 	};
 	int ret;
 
@@ -43,6 +45,11 @@ int cohbuf_alloc(int dev, uint64_t size, const char *name, int fd_flags)
 		}
 	}
 	return req.fd;
+}
+
+int cohbuf_alloc(int dev, uint64_t size, const char *name, int fd_flags)
+{
+	return cohbuf_alloc_flags(dev, size, name, fd_flags, 0);
 }
 
 int cohbuf_set_name(int fd, const char *name)

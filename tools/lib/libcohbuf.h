@@ -50,6 +50,17 @@ COHBUF_API int cohbuf_open(void);
 COHBUF_API int cohbuf_alloc(int dev, uint64_t size, const char *name,
 			    int fd_flags);
 
+/*
+ * cohbuf_alloc() with allocation flags: @flags is a set of
+ * COHBUF_ALLOC_* bits (<cohbuf.h>), e.g. COHBUF_ALLOC_CONTIGUOUS for a
+ * device that needs one DMA range, COHBUF_ALLOC_DMA32 for a device with a
+ * 32-bit DMA mask. The kernel's errors come back as they are: -E2BIG
+ * above max_contiguous_size, -ENOMEM when no such memory is free,
+ * -EINVAL for an unknown flag (<cohbuf.h> documents them all).
+ */
+COHBUF_API int cohbuf_alloc_flags(int dev, uint64_t size, const char *name,
+				  int fd_flags, uint32_t flags);
+
 /* DMA_BUF_SET_NAME: at most 31 bytes, else -EINVAL (from the kernel). */
 COHBUF_API int cohbuf_set_name(int fd, const char *name);
 
@@ -98,6 +109,25 @@ COHBUF_API int cohbuf_send_fds(int sock, const int *fds, unsigned int nfds,
  */
 COHBUF_API int cohbuf_recv_fds(int sock, int *fds, unsigned int max_fds,
 			       void *data, size_t len);
+
+/*
+ * COHBUF_IOCTL_INFO through the device @dev on the cohbuf dma-buf @fd:
+ * fills @info (size, allocation flags, number of ranges, info_flags) and
+ * the first min(@cap, nr_ranges) entries of @ranges (NULL if @cap is 0),
+ * in buffer order. Returns nr_ranges, which may be more than @cap. The
+ * DMA addresses are there only if info->info_flags has
+ * COHBUF_INFO_DMA_ADDR (the caller has CAP_SYS_RAWIO); else they are 0.
+ * -EINVAL for a dma-buf of another exporter.
+ */
+COHBUF_API int cohbuf_info(int dev, int fd, struct cohbuf_info *info,
+			   struct cohbuf_range *ranges, unsigned int cap);
+
+/*
+ * cohbuf_info() with room for every range: stores a malloc'ed array of
+ * them in @ranges (free() it) and returns their number.
+ */
+COHBUF_API int cohbuf_info_ranges(int dev, int fd, struct cohbuf_info *info,
+				  struct cohbuf_range **ranges);
 
 /* zlib-compatible CRC-32; pass 0 as @crc to start. */
 COHBUF_API uint32_t cohbuf_crc32(uint32_t crc, const void *buf, size_t len);
