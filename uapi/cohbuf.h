@@ -32,8 +32,8 @@
  *
  * The flags combine.
  */
-#define COHBUF_ALLOC_CONTIGUOUS		(1U << 0)
-#define COHBUF_ALLOC_DMA32		(1U << 1)
+#define COHBUF_ALLOC_CONTIGUOUS		0x1U
+#define COHBUF_ALLOC_DMA32		0x2U
 #define COHBUF_ALLOC_VALID_FLAGS	(COHBUF_ALLOC_CONTIGUOUS | COHBUF_ALLOC_DMA32)
 
 /**
@@ -134,7 +134,7 @@ struct cohbuf_range {
 };
 
 /* &cohbuf_info.info_flags: the ranges' dma_addr fields are filled in. */
-#define COHBUF_INFO_DMA_ADDR		(1U << 0)
+#define COHBUF_INFO_DMA_ADDR		0x1U
 
 /**
  * struct cohbuf_info - argument of %COHBUF_IOCTL_INFO
