@@ -34,6 +34,7 @@ int cmd_alloc(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
+int cmd_heap(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
 /* "cohbuf: WHAT: strerror(err)" on stderr; returns EXIT_FAIL. */
