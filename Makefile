@@ -133,6 +133,8 @@ install-user: tools man
 		install -D -m 644 $$page $(DESTDIR)$(MANDIR)/man$$section/$${page##*/} || exit 1; \
 	done
 	install -D -m 644 udev/70-cohbuf.rules $(DESTDIR)$(DATADIR)/70-cohbuf.rules
+	install -D -m 644 udev/72-cohbuf-dma-heap.rules \
+		$(DESTDIR)$(DATADIR)/72-cohbuf-dma-heap.rules
 	$(if $(DESTDIR),,ldconfig)
 
 install: install-modules install-user

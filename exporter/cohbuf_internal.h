@@ -97,6 +97,23 @@ struct cohbuf_buffer {
 	struct cohbuf_chunk inline_chunks[]; /* as many as no fallback needs */
 };
 
+/* main.c: a new buffer's fd, reserved first and installed last */
+struct cohbuf_new_fd {
+	int fd;
+	struct dma_buf *dmabuf;
+};
+
+int cohbuf_new_fd_alloc(struct cohbuf_device *cdev, u64 size, u32 flags,
+			u32 fd_flags, struct cohbuf_new_fd *nfd);
+void cohbuf_new_fd_install(const struct cohbuf_new_fd *nfd);
+void cohbuf_new_fd_abort(const struct cohbuf_new_fd *nfd);
+
+/* heap.c: DMA_HEAP_IOCTL_ALLOC, on /dev/cohbuf and the heap nodes */
+long cohbuf_heap_ioctl(struct cohbuf_device *cdev, u32 flags,
+		       unsigned int cmd, void __user *uarg);
+int cohbuf_heaps_register(struct cohbuf_device *cdev);
+void cohbuf_heaps_unregister(void);
+
 /* buffer.c: allocation, limits, accounting */
 struct cohbuf_buffer *cohbuf_buffer_create(struct cohbuf_device *cdev,
 					   u64 size, u32 flags);

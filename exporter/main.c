@@ -16,6 +16,7 @@
 #include <linux/sizes.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <uapi/linux/dma-heap.h>
 
 #include <cohbuf.h>
 
@@ -66,17 +67,17 @@ static int cohbuf_alloc_check(const struct cohbuf_alloc *arg)
 	return 0;
 }
 
-static struct dma_buf *cohbuf_export_new(struct cohbuf_device *cdev,
-					 const struct cohbuf_alloc *arg)
+static struct dma_buf *cohbuf_export_new(struct cohbuf_device *cdev, u64 size,
+					 u32 flags, u32 fd_flags)
 {
 	struct cohbuf_buffer *buf;
 	struct dma_buf *dmabuf;
 
-	buf = cohbuf_buffer_create(cdev, arg->size, arg->flags);
+	buf = cohbuf_buffer_create(cdev, size, flags);
 	if (IS_ERR(buf))
 		return ERR_CAST(buf);
 
-	dmabuf = cohbuf_dmabuf_export(buf, arg->fd_flags);
+	dmabuf = cohbuf_dmabuf_export(buf, fd_flags);
 	if (IS_ERR(dmabuf)) {
 		cohbuf_buffer_free(buf);
 		return dmabuf;
@@ -86,13 +87,52 @@ static struct dma_buf *cohbuf_export_new(struct cohbuf_device *cdev,
 	return dmabuf;
 }
 
-/* The fd is installed last, so that a failed call leaves none behind. */
+/**
+ * cohbuf_new_fd_alloc() - a new buffer behind a reserved, not yet installed fd
+ * @cdev: the device
+ * @size: the requested size in bytes
+ * @flags: COHBUF_ALLOC_*
+ * @fd_flags: the access mode and O_CLOEXEC, already checked
+ * @nfd: filled in on success
+ *
+ * The caller reports nfd->fd to user space, then calls
+ * cohbuf_new_fd_install(), or cohbuf_new_fd_abort() if reporting failed:
+ * the fd is installed last, so that a failed call leaves none behind.
+ *
+ * Return: 0, or a negative errno.
+ */
+int cohbuf_new_fd_alloc(struct cohbuf_device *cdev, u64 size, u32 flags,
+			u32 fd_flags, struct cohbuf_new_fd *nfd)
+{
+	nfd->fd = get_unused_fd_flags(fd_flags & O_CLOEXEC);
+	if (nfd->fd < 0)
+		return nfd->fd;
+
+	nfd->dmabuf = cohbuf_export_new(cdev, size, flags, fd_flags);
+	if (IS_ERR(nfd->dmabuf)) {
+		put_unused_fd(nfd->fd);
+		return PTR_ERR(nfd->dmabuf);
+	}
+	return 0;
+}
+
+void cohbuf_new_fd_install(const struct cohbuf_new_fd *nfd)
+{
+	cohbuf_dma_buf_fd_install(nfd->dmabuf, nfd->fd);
+}
+
+void cohbuf_new_fd_abort(const struct cohbuf_new_fd *nfd)
+{
+	dma_buf_put(nfd->dmabuf);
+	put_unused_fd(nfd->fd);
+}
+
 static long cohbuf_ioctl_alloc(struct cohbuf_device *cdev,
 			       struct cohbuf_alloc __user *uarg)
 {
+	struct cohbuf_new_fd nfd;
 	struct cohbuf_alloc arg;
-	struct dma_buf *dmabuf;
-	int fd, ret;
+	int ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
@@ -100,33 +140,25 @@ static long cohbuf_ioctl_alloc(struct cohbuf_device *cdev,
 	if (ret)
 		return ret;
 
-	fd = get_unused_fd_flags(arg.fd_flags & O_CLOEXEC);
-	if (fd < 0)
-		return fd;
-
-	dmabuf = cohbuf_export_new(cdev, &arg);
-	if (IS_ERR(dmabuf)) {
-		ret = PTR_ERR(dmabuf);
-		goto put_fd;
+	ret = cohbuf_new_fd_alloc(cdev, arg.size, arg.flags, arg.fd_flags, &nfd);
+	if (ret)
+		return ret;
+	if (put_user(nfd.fd, &uarg->fd)) {
+		cohbuf_new_fd_abort(&nfd);
+		return -EFAULT;
 	}
-	if (put_user(fd, &uarg->fd)) {
-		ret = -EFAULT;
-		goto put_dmabuf;
-	}
-	cohbuf_dma_buf_fd_install(dmabuf, fd);
+	cohbuf_new_fd_install(&nfd);
 	return 0;
-
-put_dmabuf:
-	dma_buf_put(dmabuf);
-put_fd:
-	put_unused_fd(fd);
-	return ret;
 }
 
 static long cohbuf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct cohbuf_device *cdev =
 		container_of(file->private_data, struct cohbuf_device, misc);
+
+	/* dma-heap clients allocate from /dev/cohbuf as from a heap node. */
+	if (_IOC_TYPE(cmd) == DMA_HEAP_IOC_MAGIC)
+		return cohbuf_heap_ioctl(cdev, 0, cmd, (void __user *)arg);
 
 	switch (cmd) {
 	case COHBUF_IOCTL_ALLOC:
@@ -199,8 +231,13 @@ static int __init cohbuf_init(void)
 	ret = misc_register(&cdev->misc);
 	if (ret)
 		goto remove_debugfs;
+	ret = cohbuf_heaps_register(cdev);
+	if (ret)
+		goto deregister_misc;
 	return 0;
 
+deregister_misc:
+	misc_deregister(&cdev->misc);
 remove_debugfs:
 	cohbuf_debugfs_exit(cdev);
 	platform_device_unregister(cdev->pdev32);
@@ -214,6 +251,7 @@ static void __exit cohbuf_exit(void)
 {
 	struct cohbuf_device *cdev = &cohbuf_dev;
 
+	cohbuf_heaps_unregister();
 	misc_deregister(&cdev->misc);
 	cohbuf_debugfs_exit(cdev);
 	platform_device_unregister(cdev->pdev32);

@@ -22,6 +22,8 @@ static const char usage_text[] =
 	"                     show the served buffer's flags and physical ranges\n"
 	"  import SOCKET      hand the buffer to /dev/cohbuf_importer, print its CRC-32\n"
 	"  ls [--json]        list the live buffers (debugfs, root only)\n"
+	"  heap [list | link | unlink]\n"
+	"                     the dma-heap nodes and their links in /dev/dma_heap\n"
 	"  bench [ARGS]       run cohbuf-bench\n"
 	"\n"
 	"Options:\n"
@@ -41,6 +43,7 @@ static const struct {
 	{ "info", cmd_info },
 	{ "import", cmd_import },
 	{ "ls", cmd_ls },
+	{ "heap", cmd_heap },
 	{ "bench", cmd_bench },
 };
 
