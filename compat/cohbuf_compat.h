@@ -120,12 +120,15 @@ static inline void cohbuf_dma_buf_fd_install(struct dma_buf *dmabuf, int fd)
 
 /*
  * Take a range of pages for cohbuf's own use, migrating what is in it.
- * 6.16 replaced the migratetype argument with flags.
+ * 6.16 replaced the migratetype argument with flags; a kernel without
+ * CONFIG_CONTIG_ALLOC has no such call.
  */
 static inline int cohbuf_alloc_contig_range(unsigned long start,
 					    unsigned long end, gfp_t gfp)
 {
-#ifdef COHBUF_HAVE_ACR_FLAGS
+#ifndef CONFIG_CONTIG_ALLOC
+	return -ENOMEM;
+#elif defined(COHBUF_HAVE_ACR_FLAGS)
 	return alloc_contig_range(start, end, ACR_FLAGS_NONE, gfp);
 #else
 	return alloc_contig_range(start, end, MIGRATE_MOVABLE, gfp);

@@ -132,6 +132,9 @@ static int cohbuf_contig_search(unsigned long nr, bool dma32,
 	unsigned int tries = 0, i;
 	int nid, ret;
 
+	/* Without it (Debian's kernels have it) only one buddy block can be had. */
+	if (!IS_ENABLED(CONFIG_CONTIG_ALLOC))
+		return -ENOMEM;
 	for_each_online_node(nid) {
 		for (i = 0; i < ARRAY_SIZE(cohbuf_contig_zones); i++) {
 			enum zone_type type = cohbuf_contig_zones[i];

@@ -486,8 +486,6 @@ static const struct op ops[] = {
 	  SZ_4M + 2 * PAGE, O_RDONLY, 0 },
 	{ "alloc 600 KiB contiguous (one buddy block, trimmed)", op_prepare_none,
 	  op_alloc_run, op_undo, 150 * PAGE, O_RDWR | O_CLOEXEC, COHBUF_ALLOC_CONTIGUOUS },
-	{ "alloc 8 MiB contiguous (a range, migrated)", op_prepare_none, op_alloc_run,
-	  op_undo, 8 * SZ_1M, O_RDWR | O_CLOEXEC, COHBUF_ALLOC_CONTIGUOUS },
 	{ "alloc 1 MiB + 4 KiB below 4 GiB", op_prepare_none, op_alloc_run, op_undo,
 	  SZ_1M + PAGE, O_RDWR | O_CLOEXEC, COHBUF_ALLOC_DMA32 },
 	{ "COHBUF_IOCTL_INFO", op_prepare_buffer, op_info_run, op_undo, SZ_4M + 3 * PAGE, 0, 0 },

@@ -23,7 +23,7 @@
 #define MAX_RANGES	64
 #define HEAP_DIR	"/dev/dma_heap"
 /* More than the buddy allocator's largest block: several chunks. */
-#define POLICY_SIZE	(6 * SZ_1M)
+#define POLICY_SIZE	(3 * SZ_1M)
 
 /* A newer struct than the kernel's: three fields more. */
 struct heap_data_newer {
