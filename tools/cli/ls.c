@@ -32,21 +32,6 @@ static void print_table(const struct cohbuf_entry *e, int n)
 	}
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped. */
-static void print_json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 static void print_json(const struct cohbuf_entry *e, int n)
 {
 	putchar('[');
@@ -55,7 +40,7 @@ static void print_json(const struct cohbuf_entry *e, int n)
 		       ", \"chunks\": %u, \"pid\": %d, \"comm\": ",
 		       i ? "," : "", e[i].ino, e[i].size, e[i].chunks,
 		       e[i].pid);
-		print_json_string(e[i].comm);
+		json_print_string(e[i].comm);
 		printf(", \"attachments\": %u, \"mappings\": %u}",
 		       e[i].attachments, e[i].mappings);
 	}
