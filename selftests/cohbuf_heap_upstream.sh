@@ -23,19 +23,36 @@ trap 'rm -f "$log" "$log.heaps"; "$cli" heap unlink' EXIT
 
 # The test imports into vgem, as its config asks (CONFIG_DRM_VGEM).
 modprobe vgem 2>/dev/null
-"$cli" heap link || { echo "# cohbuf heap link failed"; exit 1; }
-"$cli" heap list | sed 's/^/# /'
 
-"$here/dmabuf-heap" 2>&1 | tee "$log"
+# With CONFIG_DMABUF_DEBUG (the debug kernel) Linux 6.12's system heap
+# oopses on CPU access by a mapped importer, a kernel bug: the test then
+# sees only cohbuf's nodes, linked into a /dev/dma_heap of its own.
+only_cohbuf=0
+if grep -qx 'CONFIG_DMABUF_DEBUG=y' "${COHBUF_KCONFIG:-/dev/null}" 2>/dev/null; then
+	only_cohbuf=1
+	echo "# the kernel's own heaps are left out: with CONFIG_DMABUF_DEBUG=y Linux 6.12's system heap oopses on CPU access by a mapped importer (a kernel bug)"
+fi
+
+# shellcheck disable=SC2016 # expanded by the inner bash
+run='"$1" heap link || { echo "# cohbuf heap link failed"; exit 1; }
+"$1" heap list | sed "s/^/# /"
+exec "$2"'
+if [ "$only_cohbuf" = 1 ]; then
+	mkdir -p /dev/dma_heap
+	unshare -m bash -c "mount -t tmpfs cohbuf-heaps /dev/dma_heap || exit 1
+$run" _ "$cli" "$here/dmabuf-heap" 2>&1 | tee "$log"
+else
+	bash -c "$run" _ "$cli" "$here/dmabuf-heap" 2>&1 | tee "$log"
+fi
 rc=${PIPESTATUS[0]}
 
 # Each heap's results: the lines after its "# Testing heap: NAME".
-awk -v dir=/dev/dma_heap '
+awk -v dir=/dev/dma_heap -v only_cohbuf="$only_cohbuf" '
 	function flush() {
 		if (heap == "")
 			return
 		cmd = "readlink " dir "/" heap
-		kind = "kernel"
+		kind = only_cohbuf ? "cohbuf" : "kernel"
 		if ((cmd | getline target) > 0 && target ~ /^\.\.\/cohbuf-heap-/)
 			kind = "cohbuf"
 		close(cmd)
