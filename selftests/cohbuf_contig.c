@@ -17,17 +17,10 @@
 #define SZ_4G		(4096 * SZ_1M)
 #define MAX_RANGES	256
 
-/* COHBUF_IOCTL_ALLOC with @flags: the fd, or -errno. */
+/* A buffer with @flags: the fd, or -errno. */
 static int alloc_flags(int dev, uint64_t size, uint32_t flags)
 {
-	struct cohbuf_alloc req = {
-		.size = size,
-		.fd_flags = O_RDWR | O_CLOEXEC,
-		.flags = flags,
-	};
-	int ret = ioctl_errno(dev, COHBUF_IOCTL_ALLOC, &req);
-
-	return ret ? -ret : req.fd;
+	return cohbuf_alloc_flags(dev, size, NULL, O_RDWR | O_CLOEXEC, flags);
 }
 
 /* A buffer's INFO and its ranges. */

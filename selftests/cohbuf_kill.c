@@ -99,19 +99,16 @@ static int random_held(struct worker *w)
  */
 static int alloc_any(struct worker *w, uint64_t size)
 {
-	struct cohbuf_alloc req = {
-		.size = size,
-		.fd_flags = O_RDWR | O_CLOEXEC,
-	};
-	struct cohbuf_info info = { 0 };
+	uint32_t flags = 0;
+	struct cohbuf_info info;
+	int fd;
 
 	if (!rng_below(&w->rng, 4))
-		req.flags = 1 + rng_below(&w->rng, COHBUF_ALLOC_VALID_FLAGS);
-	if (ioctl(w->dev, COHBUF_IOCTL_ALLOC, &req))
-		return -errno;
-	info.fd = req.fd;
-	ioctl(w->dev, COHBUF_IOCTL_INFO, &info);
-	return req.fd;
+		flags = 1 + rng_below(&w->rng, COHBUF_ALLOC_VALID_FLAGS);
+	fd = cohbuf_alloc_flags(w->dev, size, NULL, O_RDWR | O_CLOEXEC, flags);
+	if (fd >= 0)
+		cohbuf_info(w->dev, fd, &info, NULL, 0);
+	return fd;
 }
 
 /* The sender: allocate, map, name, send; take some back. */

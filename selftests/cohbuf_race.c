@@ -185,16 +185,13 @@ static void op_alloc(struct thread *t)
 static void op_alloc_flags(struct thread *t)
 {
 	uint64_t size = SZ_4K * (1 + rng_below(&t->rng, 2048));
-	struct cohbuf_alloc req = {
-		.size = size,
-		.fd_flags = O_RDWR | O_CLOEXEC,
-		.flags = 1 + rng_below(&t->rng, COHBUF_ALLOC_VALID_FLAGS),
-	};
+	uint32_t flags = 1 + rng_below(&t->rng, COHBUF_ALLOC_VALID_FLAGS);
+	int fd = cohbuf_alloc_flags(t->p->dev, size, NULL, O_RDWR | O_CLOEXEC, flags);
 
-	if (!ioctl(t->p->dev, COHBUF_IOCTL_ALLOC, &req))
-		put_fd(t, req.fd, size);
-	else if (errno != ENOMEM)
-		unexpected(t, errno);
+	if (fd >= 0)
+		put_fd(t, fd, size);
+	else if (fd != -ENOMEM)
+		unexpected(t, -fd);
 }
 
 /* INFO on a buffer that another thread may be closing. */
