@@ -152,14 +152,13 @@ static long cohbuf_imp_ioctl_access(struct cohbuf_imp_file *file,
 	if (ret)
 		return ret;
 
-	/* Held across begin_cpu_access, which may wait for fences unbounded. */
-	if (mutex_lock_interruptible(&file->lock))
-		return -ERESTARTSYS;
-	a = cohbuf_imp_lookup(file, arg.handle);
-	if (!a) {
-		ret = -ENOENT;
-		goto unlock;
-	}
+	/*
+	 * The lock is held across begin_cpu_access, which may wait for fences
+	 * unbounded: hence taken interruptibly.
+	 */
+	a = cohbuf_imp_lock_lookup(file, arg.handle);
+	if (IS_ERR(a))
+		return PTR_ERR(a);
 	ret = cohbuf_imp_check_range(&arg, a->dmabuf->size);
 	if (ret)
 		goto unlock;
@@ -223,17 +222,12 @@ long cohbuf_imp_ioctl_dma_addr(struct cohbuf_imp_file *file,
 	if (arg.pad)
 		return -EINVAL;
 
-	if (mutex_lock_interruptible(&file->lock))
-		return -ERESTARTSYS;
-	a = cohbuf_imp_lookup(file, arg.handle);
-	if (!a) {
-		ret = -ENOENT;
-		goto unlock;
-	}
+	a = cohbuf_imp_lock_lookup(file, arg.handle);
+	if (IS_ERR(a))
+		return PTR_ERR(a);
 	ret = -EINVAL;
 	if (arg.offset < a->dmabuf->size)
 		ret = cohbuf_imp_dma_addr_at(a->sgt, arg.offset, &addr);
-unlock:
 	mutex_unlock(&file->lock);
 	if (ret)
 		return ret;

@@ -145,12 +145,24 @@ void cohbuf_imp_file_destroy(struct cohbuf_imp_file *file)
 	kfree(file);
 }
 
-/* The attachment stays valid until the caller drops the file's lock. */
-struct cohbuf_imp_attachment *cohbuf_imp_lookup(struct cohbuf_imp_file *file,
-						u32 handle)
+/*
+ * Takes the file's lock and finds @handle's attachment. On success the caller
+ * holds the lock, and the attachment stays valid until it drops it; on error
+ * the lock is not held.
+ */
+struct cohbuf_imp_attachment *
+cohbuf_imp_lock_lookup(struct cohbuf_imp_file *file, u32 handle)
 {
-	lockdep_assert_held(&file->lock);
-	return xa_load(&file->handles, handle);
+	struct cohbuf_imp_attachment *a;
+
+	if (mutex_lock_interruptible(&file->lock))
+		return ERR_PTR(-ERESTARTSYS);
+	a = xa_load(&file->handles, handle);
+	if (!a) {
+		mutex_unlock(&file->lock);
+		return ERR_PTR(-ENOENT);
+	}
+	return a;
 }
 
 /*

@@ -74,8 +74,8 @@ struct cohbuf_imp_attachment {
 /* attach.c: import, teardown and the handle table of an open file */
 struct cohbuf_imp_file *cohbuf_imp_file_create(struct cohbuf_imp_device *idev);
 void cohbuf_imp_file_destroy(struct cohbuf_imp_file *file);
-struct cohbuf_imp_attachment *cohbuf_imp_lookup(struct cohbuf_imp_file *file,
-						u32 handle);
+struct cohbuf_imp_attachment *
+cohbuf_imp_lock_lookup(struct cohbuf_imp_file *file, u32 handle);
 long cohbuf_imp_ioctl_attach(struct cohbuf_imp_file *file,
 			     struct cohbuf_imp_attach __user *uarg);
 long cohbuf_imp_ioctl_detach(struct cohbuf_imp_file *file,

@@ -19,10 +19,10 @@ int cohbuf_imp_mmap(struct cohbuf_imp_file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff > U32_MAX)
 		return -ENOENT;
 	/* Called with the mmap lock held, which no holder of file->lock takes. */
-	if (mutex_lock_interruptible(&file->lock))
-		return -ERESTARTSYS;
-	a = cohbuf_imp_lookup(file, vma->vm_pgoff);
-	ret = a ? dma_buf_mmap(a->dmabuf, vma, 0) : -ENOENT;
+	a = cohbuf_imp_lock_lookup(file, vma->vm_pgoff);
+	if (IS_ERR(a))
+		return PTR_ERR(a);
+	ret = dma_buf_mmap(a->dmabuf, vma, 0);
 	mutex_unlock(&file->lock);
 	return ret;
 }
