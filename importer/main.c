@@ -40,67 +40,75 @@ MODULE_PARM_DESC(contiguous,
 		 "Accept only buffers mapped as one DMA-contiguous range, as videobuf2-dma-contig does (EFAULT otherwise); applies to later attaches (default off)");
 
 static unsigned int cohbuf_imp_max_seg_size = SZ_4M;
+static unsigned long cohbuf_imp_seg_boundary = ULONG_MAX;
 
 static struct cohbuf_imp_device cohbuf_imp_dev;
 
-/* Under kernel_param_lock(THIS_MODULE), at load and on every sysfs write. */
-static int cohbuf_imp_max_seg_size_set(const char *val,
-				       const struct kernel_param *kp)
+/* Under kernel_param_lock(THIS_MODULE), like both parameters it applies. */
+static int cohbuf_imp_dma_parms_apply(struct device *dev,
+				      unsigned int max_seg_size,
+				      unsigned long seg_boundary)
 {
-	struct platform_device *pdev = cohbuf_imp_dev.pdev;
-	unsigned int size;
 	int ret;
 
-	ret = kstrtouint(val, 0, &size);
+	ret = cohbuf_dma_set_max_seg_size(dev, max_seg_size);
+	if (!ret)
+		dma_set_seg_boundary(dev, seg_boundary);
+	return ret;
+}
+
+/*
+ * Sets max_seg_size or seg_boundary, the constraints a driver declares in its
+ * device's dma_parms; they apply to later attaches. Under
+ * kernel_param_lock(THIS_MODULE), at load and on every sysfs write.
+ */
+static int cohbuf_imp_dma_parm_set(const char *val,
+				   const struct kernel_param *kp)
+{
+	struct platform_device *pdev = cohbuf_imp_dev.pdev;
+	unsigned int max_seg_size = cohbuf_imp_max_seg_size;
+	unsigned long seg_boundary = cohbuf_imp_seg_boundary;
+	unsigned long v;
+	int ret;
+
+	ret = kstrtoul(val, 0, &v);
 	if (ret)
 		return ret;
-	if (size < PAGE_SIZE)
-		return -EINVAL;
+	if (kp->arg == &cohbuf_imp_max_seg_size) {
+		if (v < PAGE_SIZE || v > UINT_MAX)
+			return -EINVAL;
+		max_seg_size = v;
+	} else {
+		/* A mask of low bits, at least a page: 2^n - 1. */
+		if (v < PAGE_SIZE - 1 || (v & (v + 1)))
+			return -EINVAL;
+		seg_boundary = v;
+	}
 	if (pdev) {
-		ret = cohbuf_dma_set_max_seg_size(&pdev->dev, size);
+		ret = cohbuf_imp_dma_parms_apply(&pdev->dev, max_seg_size,
+						 seg_boundary);
 		if (ret)
 			return ret;
 	}
-	*(unsigned int *)kp->arg = size;
+	cohbuf_imp_max_seg_size = max_seg_size;
+	cohbuf_imp_seg_boundary = seg_boundary;
 	return 0;
 }
 
 static const struct kernel_param_ops cohbuf_imp_max_seg_size_ops = {
-	.set = cohbuf_imp_max_seg_size_set,
+	.set = cohbuf_imp_dma_parm_set,
 	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops cohbuf_imp_seg_boundary_ops = {
+	.set = cohbuf_imp_dma_parm_set,
+	.get = param_get_ulong,
 };
 
 module_param_cb(max_seg_size, &cohbuf_imp_max_seg_size_ops,
 		&cohbuf_imp_max_seg_size, 0644);
 MODULE_PARM_DESC(max_seg_size,
 		 "Longest DMA segment the importing device accepts, in bytes, at least a page; writable at run time, applies to later attaches (default 4 MiB)");
-
-static unsigned long cohbuf_imp_seg_boundary = ULONG_MAX;
-
-/* Under kernel_param_lock(THIS_MODULE), at load and on every sysfs write. */
-static int cohbuf_imp_seg_boundary_set(const char *val,
-				       const struct kernel_param *kp)
-{
-	struct platform_device *pdev = cohbuf_imp_dev.pdev;
-	unsigned long mask;
-	int ret;
-
-	ret = kstrtoul(val, 0, &mask);
-	if (ret)
-		return ret;
-	/* A mask of low bits, at least a page: 2^n - 1. */
-	if (mask < PAGE_SIZE - 1 || (mask & (mask + 1)))
-		return -EINVAL;
-	if (pdev)
-		dma_set_seg_boundary(&pdev->dev, mask);
-	*(unsigned long *)kp->arg = mask;
-	return 0;
-}
-
-static const struct kernel_param_ops cohbuf_imp_seg_boundary_ops = {
-	.set = cohbuf_imp_seg_boundary_set,
-	.get = param_get_ulong,
-};
 
 module_param_cb(seg_boundary, &cohbuf_imp_seg_boundary_ops,
 		&cohbuf_imp_seg_boundary, 0644);
@@ -178,11 +186,10 @@ static struct platform_device *cohbuf_imp_pdev_create(void)
 		goto unregister;
 
 	kernel_param_lock(THIS_MODULE);
-	ret = cohbuf_dma_set_max_seg_size(&pdev->dev, cohbuf_imp_max_seg_size);
-	if (!ret) {
-		dma_set_seg_boundary(&pdev->dev, cohbuf_imp_seg_boundary);
+	ret = cohbuf_imp_dma_parms_apply(&pdev->dev, cohbuf_imp_max_seg_size,
+					 cohbuf_imp_seg_boundary);
+	if (!ret)
 		cohbuf_imp_dev.pdev = pdev;
-	}
 	kernel_param_unlock(THIS_MODULE);
 	if (ret)
 		goto unregister;

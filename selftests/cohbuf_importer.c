@@ -476,8 +476,22 @@ TEST_F(imp, max_seg_size_rejects_below_a_page)
 	test_param_set(&self->params, IMP_MODULE, "max_seg_size", 65536);
 	ASSERT_EQ(-EINVAL, module_param_set(IMP_MODULE, "max_seg_size", page_size() - 1));
 	ASSERT_EQ(-EINVAL, module_param_set(IMP_MODULE, "max_seg_size", 0));
+	ASSERT_EQ(-EINVAL, module_param_set(IMP_MODULE, "max_seg_size", 1ULL << 32));
 	ASSERT_EQ(0, module_param_get(IMP_MODULE, "max_seg_size", &val));
 	ASSERT_EQ(65536, val);
+}
+
+/* A boundary is a mask of low bits covering at least a page. */
+TEST_F(imp, seg_boundary_rejects_non_masks)
+{
+	uint64_t val;
+
+	test_param_set(&self->params, IMP_MODULE, "seg_boundary", SZ_1M - 1);
+	ASSERT_EQ(-EINVAL, module_param_set(IMP_MODULE, "seg_boundary", SZ_1M));
+	ASSERT_EQ(-EINVAL, module_param_set(IMP_MODULE, "seg_boundary", SZ_1M - 2));
+	ASSERT_EQ(-EINVAL, module_param_set(IMP_MODULE, "seg_boundary", page_size() / 2 - 1));
+	ASSERT_EQ(0, module_param_get(IMP_MODULE, "seg_boundary", &val));
+	ASSERT_EQ(SZ_1M - 1, val);
 }
 
 /*
