@@ -208,28 +208,29 @@ TEST_F(heap, invalid_arguments)
 	assert_heap_errno(EINVAL, self->node, DMA_HEAP_IOCTL_ALLOC, &data);
 }
 
-/* The heap ioctl has one number: any other is EINVAL, not ENOTTY. */
-TEST_F(heap, other_number)
+/* A valid one-page request sent as @request, which the node refuses. */
+static void assert_request_refused(struct __test_metadata *_metadata,
+				   int node, unsigned long request)
 {
 	struct dma_heap_allocation_data data = {
 		.len = page_size(), .fd_flags = O_RDWR,
 	};
 
-	assert_heap_errno(EINVAL, self->node,
-			  _IOWR(DMA_HEAP_IOC_MAGIC, 1, struct dma_heap_allocation_data),
-			  &data);
+	assert_heap_errno(EINVAL, node, request, &data);
+}
+
+/* The heap ioctl has one number: any other is EINVAL, not ENOTTY. */
+TEST_F(heap, other_number)
+{
+	assert_request_refused(_metadata, self->node,
+			       _IOWR(DMA_HEAP_IOC_MAGIC, 1, struct dma_heap_allocation_data));
 }
 
 /* Without the write direction nothing is read: the length is 0. */
 TEST_F(heap, no_write_direction)
 {
-	struct dma_heap_allocation_data data = {
-		.len = page_size(), .fd_flags = O_RDWR,
-	};
-
-	assert_heap_errno(EINVAL, self->node,
-			  _IOR(DMA_HEAP_IOC_MAGIC, 0, struct dma_heap_allocation_data),
-			  &data);
+	assert_request_refused(_metadata, self->node,
+			       _IOR(DMA_HEAP_IOC_MAGIC, 0, struct dma_heap_allocation_data));
 }
 
 /* An older struct is zero-extended: no heap_flags is heap_flags 0. */
