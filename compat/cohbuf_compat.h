@@ -35,27 +35,14 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 #endif
 
 /*
- * Whether a mapping may be shared (VM_MAYSHARE). 7.x turned vm_flags into a
- * read-only alias of a flag bitmap, read through vma_test().
+ * Whether @vma has VM_@flag (MAYSHARE, WRITE, ...). 7.x turned vm_flags into
+ * a read-only alias of a flag bitmap, read through vma_test().
  */
-static inline bool cohbuf_vma_mayshare(const struct vm_area_struct *vma)
-{
 #ifdef COHBUF_HAVE_VMA_TEST
-	return vma_test(vma, VMA_MAYSHARE_BIT);
+#define cohbuf_vma_test(vma, flag) vma_test(vma, VMA_##flag##_BIT)
 #else
-	return vma->vm_flags & VM_MAYSHARE;
+#define cohbuf_vma_test(vma, flag) (!!((vma)->vm_flags & VM_##flag))
 #endif
-}
-
-/* Whether a mapping is writable (VM_WRITE); see cohbuf_vma_mayshare(). */
-static inline bool cohbuf_vma_writable(const struct vm_area_struct *vma)
-{
-#ifdef COHBUF_HAVE_VMA_TEST
-	return vma_test(vma, VMA_WRITE_BIT);
-#else
-	return vma->vm_flags & VM_WRITE;
-#endif
-}
 
 /* 6.13 made the namespace argument a string. */
 #ifdef COHBUF_HAVE_MODULE_IMPORT_NS_TOKEN

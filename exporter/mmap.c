@@ -131,7 +131,7 @@ int cohbuf_mmap(struct cohbuf_buffer *buf, struct vm_area_struct *vma)
 	int ret;
 
 	/* A read-only shared map of an O_RDONLY file has VM_MAYSHARE only. */
-	if (!cohbuf_vma_mayshare(vma))
+	if (!cohbuf_vma_test(vma, MAYSHARE))
 		return -EINVAL;
 	/*
 	 * The VFS applies the dma-buf file's mode to a direct mmap(), but an
@@ -140,7 +140,7 @@ int cohbuf_mmap(struct cohbuf_buffer *buf, struct vm_area_struct *vma)
 	 * export stays read-only.
 	 */
 	if (!(buf->dmabuf->file->f_mode & FMODE_WRITE)) {
-		if (cohbuf_vma_writable(vma))
+		if (cohbuf_vma_test(vma, WRITE))
 			return -EACCES;
 		vm_flags_clear(vma, VM_MAYWRITE);
 	}
