@@ -5,24 +5,27 @@
 
 #include "cohbuf_internal.h"
 
-static int cohbuf_live_buffers_show(struct seq_file *m, void *unused)
+/* One of the device's counters, read under the lock that guards both. */
+static u64 cohbuf_live_count(struct cohbuf_device *cdev, bool bytes)
 {
-	struct cohbuf_device *cdev = m->private;
+	u64 val;
 
 	mutex_lock(&cdev->lock);
-	seq_printf(m, "%lu\n", cdev->nr_buffers);
+	val = bytes ? cdev->total_bytes : cdev->nr_buffers;
 	mutex_unlock(&cdev->lock);
+	return val;
+}
+
+static int cohbuf_live_buffers_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "%llu\n", cohbuf_live_count(m->private, false));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(cohbuf_live_buffers);
 
 static int cohbuf_live_bytes_show(struct seq_file *m, void *unused)
 {
-	struct cohbuf_device *cdev = m->private;
-
-	mutex_lock(&cdev->lock);
-	seq_printf(m, "%llu\n", cdev->total_bytes);
-	mutex_unlock(&cdev->lock);
+	seq_printf(m, "%llu\n", cohbuf_live_count(m->private, true));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(cohbuf_live_bytes);
