@@ -192,12 +192,14 @@ Build
 
 Test
   demo               two processes share one buffer, in a 6.12 guest
-  check              lint, make install and every selftest on 6.1 and 6.12
+  check              lint, make install and every selftest on 6.1, 6.12 and
+                     the newest Debian kernel (7.3, from trixie-backports)
   check-debug        every selftest and the reliability suite (fault
                      injection, kill -9, races, fuzzing) on the debug kernel
                      (KASAN, lockdep, kmemleak, DMA-API debug)
   debug-kernel       build the debug kernel into $$COHBUF_CACHE/debug-kernel/
-  lint               W=1 and sparse on 6.1 and 6.12, checkpatch, headers,
+  lint               W=1 and sparse on 6.1 and 6.12, W=1 on Debian 13's
+                     6.12, 7.3 and sid's newest, checkpatch, headers,
                      -Werror and cppcheck on user space, man pages
   checkpatch         checkpatch.pl --strict on the kernel and uapi sources
 
