@@ -131,11 +131,6 @@ int cohbuf_contig_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 			size_t size, bool dma32);
 void cohbuf_contig_free(struct device *dev, const struct cohbuf_chunk *chunk);
 
-/* contig.c: physically contiguous chunks of any size */
-int cohbuf_contig_alloc(struct device *dev, struct cohbuf_chunk *chunk,
-			size_t size, bool dma32);
-void cohbuf_contig_free(struct device *dev, const struct cohbuf_chunk *chunk);
-
 /* dma_map.c: DMA mappings, shared by the attachments of a device */
 struct cohbuf_dma_map *cohbuf_dma_map_get(struct cohbuf_buffer *buf,
 					  struct device *dev,
