@@ -499,6 +499,44 @@ int fd_table_release(const int *fillers, int n, const struct rlimit *old)
 	return setrlimit(RLIMIT_NOFILE, old) ? -errno : 0;
 }
 
+int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (lseek(fd, 0, SEEK_END) < 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+int kmsg_next(int fd, char *buf, size_t len)
+{
+	char rec[8192], *text, *end;
+	ssize_t n;
+
+	/* EPIPE: records were overwritten meanwhile; the read goes on after them. */
+	do
+		n = read(fd, rec, sizeof(rec) - 1);
+	while (n < 0 && (errno == EPIPE || errno == EINTR));
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	rec[n] = '\0';
+	text = strchr(rec, ';');
+	if (!text)
+		return -EPROTO;
+	text++;
+	end = strchr(text, '\n');
+	if (end)
+		*end = '\0';
+	snprintf(buf, len, "%s", text);
+	return 1;
+}
+
 int lowest_free_fd(void)
 {
 	int fd = open("/", O_PATH | O_CLOEXEC);

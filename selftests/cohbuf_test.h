@@ -145,6 +145,18 @@ int fd_table_fill(int fd, int limit, int *fillers, struct rlimit *old);
 /* Close @n @fillers and restore the limit: 0, or -errno. */
 int fd_table_release(const int *fillers, int n, const struct rlimit *old);
 
+/*
+ * The kernel log from now on: /dev/kmsg opened non-blocking and positioned
+ * at its end. The fd, or -errno.
+ */
+int kmsg_open(void);
+/*
+ * The next record logged since kmsg_open(): 1 with its text (without its
+ * "level,seq,time,flags;" prefix nor its dictionary) in @buf, 0 when there
+ * is no more, or -errno.
+ */
+int kmsg_next(int fd, char *buf, size_t len);
+
 /* The lowest free file descriptor, which the next open() gets; or -errno. */
 int lowest_free_fd(void);
 
