@@ -32,6 +32,8 @@
  *                               device's segment constraints changed
  *   importer_lock_across_copy   a lock held while copy_to_user() waits
  *                               for user space (userfaultfd)
+ *   importer_lock_interruptible a lock waited for uninterruptibly while
+ *                               its holder waits for a fence
  *
  * Each checks that nothing leaks: the cohbuf and importer counters and the
  * dma-buf core's bufinfo return to where they were.
@@ -39,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -699,6 +702,154 @@ TEST_F_TIMEOUT(regress, importer_lock_across_copy, 60)
 	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, h0));
 	close(uffd);
 	munmap(page, ps);
+	close(fd);
+	assert_baseline(&self->base, "at the end");
+}
+
+/* vgem's fence ioctls (include/uapi/drm/vgem_drm.h): libdrm does not ship them. */
+struct vgem_fence_attach {
+	uint32_t handle;
+	uint32_t flags;
+	uint32_t out_fence;
+	uint32_t pad;
+};
+
+struct vgem_fence_signal {
+	uint32_t fence;
+	uint32_t flags;
+};
+
+#define VGEM_FENCE_WRITE	0x1
+#define DRM_IOCTL_VGEM_FENCE_ATTACH \
+	DRM_IOWR(DRM_COMMAND_BASE + 0x1, struct vgem_fence_attach)
+#define DRM_IOCTL_VGEM_FENCE_SIGNAL \
+	DRM_IOW(DRM_COMMAND_BASE + 0x2, struct vgem_fence_signal)
+
+/* One FILL or CRC32 of the importer, in a thread of its own. */
+struct access_job {
+	int imp;
+	uint32_t handle;
+	bool fill;
+	pid_t tid;		/* set by the thread, then read */
+	int ret;
+};
+
+static void *access_thread(void *p)
+{
+	struct access_job *job = p;
+	uint32_t crc;
+
+	__atomic_store_n(&job->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	if (job->fill)
+		job->ret = cohbuf_importer_fill(job->imp, job->handle, 0, SZ_4K, 0x2a2a2a2a);
+	else
+		job->ret = cohbuf_importer_crc32(job->imp, job->handle, 0, SZ_4K, &crc);
+	return NULL;
+}
+
+/*
+ * The state letter of thread @tid of this process once it sleeps in a
+ * system call ('S' interruptibly, 'D' not), polled until it does.
+ */
+static char wait_asleep_in_syscall(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	long nr;
+	FILE *f;
+
+	for (;;) {
+		snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+		f = fopen(path, "re");
+		if (!f)
+			return 0;
+		if (fscanf(f, "%ld", &nr) != 1)
+			nr = -1;	/* "running" */
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+		f = fopen(path, "re");
+		if (!f)
+			return 0;
+		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		fclose(f);
+		if (nr == SYS_ioctl && p && (p[2] == 'S' || p[2] == 'D'))
+			return p[2];
+		usleep(1000);
+	}
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* Starts @job in @thread and waits for it to sleep in its ioctl: the state. */
+static char _test_job_asleep(struct __test_metadata *_metadata, pthread_t *thread,
+			     struct access_job *job)
+{
+	pid_t tid;
+
+	ASSERT_EQ(0, pthread_create(thread, NULL, access_thread, job));
+	while (!(tid = __atomic_load_n(&job->tid, __ATOMIC_ACQUIRE)))
+		usleep(1000);
+	return wait_asleep_in_syscall(tid);
+}
+#define test_job_asleep(thread, job) _test_job_asleep(_metadata, thread, job)
+
+/*
+ * FILL waits for the buffer's fences in dma_buf_begin_cpu_access(), for as
+ * long as the fence's owner likes (here a vgem fence), with the importer's
+ * file lock held. Another ioctl of that file must wait for the lock
+ * interruptibly: it sleeps in state S, not D, and a signal ends it with
+ * EINTR. Without the fix it sleeps, unkillable, until the fence signals.
+ */
+TEST_F_TIMEOUT(regress, importer_lock_interruptible, 60)
+{
+	struct access_job fill = { .imp = self->imp, .fill = true };
+	struct access_job crc = { .imp = self->imp };
+	struct vgem_fence_attach fence;
+	struct vgem_fence_signal signal_arg;
+	struct sigaction sa = { .sa_handler = on_signal }, old;
+	pthread_t fill_thread, crc_thread;
+	int vgem, fd, other, ret;
+	uint32_t gem;
+
+	vgem = vgem_open(&ret);
+	if (vgem < 0)
+		SKIP(return, "no vgem device (modprobe vgem: status %d)", ret);
+	fd = test_alloc(self->dev, SZ_4K, O_RDWR | O_CLOEXEC);
+	other = test_alloc(self->dev, SZ_4K, O_RDWR | O_CLOEXEC);
+	fill.handle = test_attach(self->imp, fd, NULL);
+	crc.handle = test_attach(self->imp, other, NULL);
+	ASSERT_EQ(0, drmPrimeFDToHandle(vgem, fd, &gem));
+	/* vgem refuses unknown flags and a nonzero pad */
+	fence.handle = gem;
+	fence.flags = VGEM_FENCE_WRITE;
+	fence.pad = 0;
+	ASSERT_EQ(0, drmIoctl(vgem, DRM_IOCTL_VGEM_FENCE_ATTACH, &fence))
+		TH_LOG("VGEM_FENCE_ATTACH: %s", strerror(errno));
+
+	/* no SA_RESTART: an interrupted ioctl returns EINTR */
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, &old));
+	ASSERT_EQ('S', test_job_asleep(&fill_thread, &fill));
+	ASSERT_EQ('S', test_job_asleep(&crc_thread, &crc))
+		TH_LOG("CRC32 waits for the importer's lock uninterruptibly");
+	ASSERT_EQ(0, pthread_kill(crc_thread, SIGUSR1));
+	ASSERT_EQ(0, pthread_join(crc_thread, NULL));
+	ASSERT_EQ(-EINTR, crc.ret);
+
+	signal_arg.fence = fence.out_fence;
+	signal_arg.flags = 0;
+	ASSERT_EQ(0, drmIoctl(vgem, DRM_IOCTL_VGEM_FENCE_SIGNAL, &signal_arg))
+		TH_LOG("VGEM_FENCE_SIGNAL: %s", strerror(errno));
+	ASSERT_EQ(0, pthread_join(fill_thread, NULL));
+	ASSERT_EQ(0, fill.ret) TH_LOG("FILL: %s", strerror(-fill.ret));
+	ASSERT_EQ(0, sigaction(SIGUSR1, &old, NULL));
+	test_crc32(self->imp, crc.handle, 0, SZ_4K);
+
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, fill.handle));
+	ASSERT_EQ(0, cohbuf_importer_detach(self->imp, crc.handle));
+	close(vgem);
+	close(other);
 	close(fd);
 	assert_baseline(&self->base, "at the end");
 }
