@@ -187,6 +187,36 @@ static void cohbuf_contig_pages_free(const struct cohbuf_chunk *chunk)
 		free_contig_range(chunk->pfn, chunk->size >> PAGE_SHIFT);
 }
 
+/*
+ * x86 RAM is coherent: the buffer is synced like a chunked one, around CPU
+ * access. A mapping swiotlb cannot make fails without a log line.
+ */
+#define COHBUF_CONTIG_MAP_ATTRS (DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_NO_WARN)
+
+/*
+ * The chunk's DMA address on @dev, the pages' own: INFO hands it to users
+ * who program a device with it, and the reach check compares it. When
+ * swiotlb bounces every mapping (swiotlb=force), the address would be a
+ * bounce buffer's, which no device may be given (dma_need_sync() says so:
+ * the mapping needs copying), or, beyond swiotlb's largest mapping, there
+ * is none: -EOPNOTSUPP either way.
+ */
+static int cohbuf_contig_map(struct device *dev, struct cohbuf_chunk *chunk)
+{
+	chunk->dma = dma_map_page_attrs(dev, pfn_to_page(chunk->pfn), 0,
+					chunk->size, DMA_BIDIRECTIONAL,
+					COHBUF_CONTIG_MAP_ATTRS);
+	if (dma_mapping_error(dev, chunk->dma))
+		return chunk->size > dma_max_mapping_size(dev) ? -EOPNOTSUPP :
+								 -ENOMEM;
+	if (dma_need_sync(dev, chunk->dma)) {
+		dma_unmap_page_attrs(dev, chunk->dma, chunk->size,
+				     DMA_BIDIRECTIONAL, COHBUF_CONTIG_MAP_ATTRS);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 /**
  * cohbuf_contig_alloc() - one physically contiguous chunk of exactly @size
  * @dev: the device that maps it for DMA
@@ -194,8 +224,9 @@ static void cohbuf_contig_pages_free(const struct cohbuf_chunk *chunk)
  * @size: bytes, a whole number of pages
  * @dma32: every page below 4 GiB
  *
- * Return: 0, -ENOMEM when no such range can be had, or -EINTR if the
- * caller is killed. The pages are not zeroed yet.
+ * Return: 0, -ENOMEM when no such range can be had, -EOPNOTSUPP when @dev
+ * cannot map it without bouncing, or -EINTR if the caller is killed. The
+ * pages are not zeroed yet.
  */
 int cohbuf_contig_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 			size_t size, bool dma32)
@@ -207,15 +238,10 @@ int cohbuf_contig_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 	ret = cohbuf_contig_pages(chunk, dma32);
 	if (ret)
 		return ret;
-
-	chunk->dma = dma_map_page_attrs(dev, pfn_to_page(chunk->pfn), 0, size,
-					DMA_BIDIRECTIONAL,
-					DMA_ATTR_SKIP_CPU_SYNC);
-	if (dma_mapping_error(dev, chunk->dma)) {
+	ret = cohbuf_contig_map(dev, chunk);
+	if (ret)
 		cohbuf_contig_pages_free(chunk);
-		return -ENOMEM;
-	}
-	return 0;
+	return ret;
 }
 
 /**
@@ -226,6 +252,6 @@ int cohbuf_contig_alloc(struct device *dev, struct cohbuf_chunk *chunk,
 void cohbuf_contig_free(struct device *dev, const struct cohbuf_chunk *chunk)
 {
 	dma_unmap_page_attrs(dev, chunk->dma, chunk->size, DMA_BIDIRECTIONAL,
-			     DMA_ATTR_SKIP_CPU_SYNC);
+			     COHBUF_CONTIG_MAP_ATTRS);
 	cohbuf_contig_pages_free(chunk);
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/dma-buf.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -103,6 +104,21 @@ static inline void buf_free(struct test_buf *b)
 	b->map = NULL;
 	b->fd = -1;
 }
+
+static inline void _test_cpu_access(struct __test_metadata *_metadata, int fd,
+				    bool begin)
+{
+	int ret = begin ? cohbuf_begin_cpu_access(fd, DMA_BUF_SYNC_RW) :
+			  cohbuf_end_cpu_access(fd, DMA_BUF_SYNC_RW);
+
+	ASSERT_EQ(0, ret) TH_LOG("DMA_BUF_IOCTL_SYNC %s: %s", begin ? "start" : "end",
+				 strerror(-ret));
+}
+/*
+ * DMA_BUF_IOCTL_SYNC, which must work: the start (@begin true) or the end
+ * of reading and writing @fd through a mapping.
+ */
+#define test_cpu_access(fd, begin) _test_cpu_access(_metadata, fd, begin)
 
 /* ---- what the modules count: the leak checks ---- */
 

@@ -86,6 +86,10 @@ struct cohbuf_alloc {
  *	the kernel could not allocate the memory (with %COHBUF_ALLOC_DMA32:
  *	below 4 GiB; with %COHBUF_ALLOC_CONTIGUOUS: in one range). Running out
  *	of memory never invokes the OOM killer.
+ * EOPNOTSUPP
+ *	@flags has %COHBUF_ALLOC_CONTIGUOUS and the kernel bounces every
+ *	streaming DMA mapping through swiotlb (booted with swiotlb=force):
+ *	the buffer could have no DMA address of its own.
  * EINTR
  *	The caller was killed while the memory was being gathered.
  * EMFILE
