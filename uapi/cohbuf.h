@@ -28,7 +28,10 @@
  *	Limited by the module parameter max_contiguous_size.
  * %COHBUF_ALLOC_DMA32
  *	Every page lies below 4 GiB, so a device with a 32-bit DMA mask
- *	reaches the buffer without bouncing.
+ *	reaches the buffer without bouncing. A device whose DMA mask cannot
+ *	reach a buffer is refused when its driver maps the buffer:
+ *	dma_buf_map_attachment() fails with ERANGE, and a rate-limited kernel
+ *	log line names the device, its mask and this flag.
  *
  * The flags combine.
  */
