@@ -93,8 +93,10 @@ DKMS_SRCDIR ?= /usr/src/cohbuf-$(COHBUF_VERSION)
 TOOLS_OUT := $(BUILD_DIR)/tools
 MAN_PAGES := $(patsubst man/%.scd,$(BUILD_DIR)/man/%,$(wildcard man/*.scd))
 LIB_SO := libcohbuf.so.$(COHBUF_VERSION)
-# What DKMS needs to build the modules, besides dkms.conf.
-DKMS_FILES := Makefile $(KSOURCES)
+# What DKMS needs to build the modules, besides dkms.conf. The test importer
+# is test infrastructure: it is left out unless COHBUF_IMPORTER=1.
+COHBUF_IMPORTER ?=
+DKMS_FILES := Makefile $(if $(COHBUF_IMPORTER),$(KSOURCES),$(filter-out importer/%,$(KSOURCES)))
 
 .PHONY: install uninstall install-modules install-user uninstall-modules \
 	uninstall-user dkms-source dkms-install dkms-uninstall
@@ -105,8 +107,9 @@ $(BUILD_DIR)/man/%: man/%.scd
 	@mkdir -p $(dir $@)
 	scdoc <$< >$@
 
-# Modules go to /lib/modules/<release>/updates/; depmod runs only for the
-# live system (no DESTDIR): a staging tree has no module index of its own.
+# Modules go to /lib/modules/<release>/updates/ (the test importer only with
+# COHBUF_IMPORTER=1); depmod runs only for the live system (no DESTDIR): a
+# staging tree has no module index of its own.
 # Distribution kernels ship no signing key, so kbuild's signing is turned
 # off; DKMS signs with its own key (see README.md, Secure Boot).
 INSTALLED_MODULES := exporter/cohbuf importer/cohbuf_importer
@@ -114,6 +117,7 @@ INSTALLED_MODULES := exporter/cohbuf importer/cohbuf_importer
 install-modules: modules
 	$(MAKE) -C $(KDIR) M=$(OBJ_DIR) INSTALL_MOD_PATH=$(DESTDIR) \
 		INSTALL_MOD_DIR=updates CONFIG_MODULE_SIG_ALL= modules_install
+	$(if $(COHBUF_IMPORTER),,rm -rf $(DESTDIR)/lib/modules/$(KERNELRELEASE)/updates/importer)
 	$(if $(DESTDIR),,depmod -a $(KERNELRELEASE))
 
 install-user: tools man
@@ -164,6 +168,9 @@ dkms-source:
 	chmod 755 $(DESTDIR)$(DKMS_SRCDIR)/compat/gen-probes.sh
 	sed 's/^PACKAGE_VERSION="#MODULE_VERSION#"$$/PACKAGE_VERSION="$(COHBUF_VERSION)"/' \
 		dkms.conf.in >$(DESTDIR)$(DKMS_SRCDIR)/dkms.conf
+	$(if $(COHBUF_IMPORTER),printf '%s\n' 'BUILT_MODULE_NAME[1]="cohbuf_importer"' \
+		'BUILT_MODULE_LOCATION[1]="build/$$kernelver/importer/"' \
+		'DEST_MODULE_LOCATION[1]="/updates/dkms"' >>$(DESTDIR)$(DKMS_SRCDIR)/dkms.conf)
 
 # Register, build and install for KERNELRELEASE (default: the running
 # kernel); DKMS rebuilds for every kernel installed later (AUTOINSTALL).
@@ -209,7 +216,8 @@ Benchmark
 
 Install (DESTDIR=, PREFIX=/usr/local)
   install            install-modules and install-user
-  install-modules    the modules into /lib/modules/<release>/updates/
+  install-modules    the module into /lib/modules/<release>/updates/ (and
+                     the test importer with COHBUF_IMPORTER=1)
   install-user       headers, libcohbuf, cohbuf.pc, the cohbuf command, the
                      man pages and a udev rule
   uninstall, uninstall-modules, uninstall-user
@@ -217,6 +225,7 @@ Install (DESTDIR=, PREFIX=/usr/local)
 
 Packaging (DKMS, as root)
   dkms-source        the source tree DKMS builds from, /usr/src/cohbuf-<version>
+                     (the test importer too with COHBUF_IMPORTER=1)
   dkms-install       dkms-source, then dkms add, build and install
   dkms-uninstall     dkms remove --all, and the source tree
 
