@@ -18,7 +18,7 @@ KSOURCES := Kbuild VERSION version.mk $(wildcard compat/*.h compat/*.sh \
 	importer/*.[ch] uapi/*.h)
 
 .PHONY: all modules clean help deps selftests tools check check-debug debug-kernel demo \
-	checkpatch lint man bench
+	checkpatch lint man bench check-python
 
 all: modules
 
@@ -66,6 +66,14 @@ debug-kernel:
 # and clang-format as advice: see scripts/lint. `make check` runs it first.
 lint:
 	@scripts/lint
+
+# The Python module's unittests (python/tests/) on 6.1 and 6.12.
+check-python:
+	@for k in 6.1 6.12; do \
+		scripts/vm-run --kernel $$k -- env PYTHONPATH=$(CURDIR)/python \
+			PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover \
+			-s $(CURDIR)/python/tests || exit 1; \
+	done
 
 demo: deps
 	@$(MAKE) --no-print-directory tools
@@ -205,6 +213,7 @@ Test
                      injection, kill -9, races, fuzzing) on the debug kernel
                      (KASAN, lockdep, kmemleak, DMA-API debug)
   debug-kernel       build the debug kernel into $$COHBUF_CACHE/debug-kernel/
+  check-python       the Python module's tests, in 6.1 and 6.12 guests
   lint               W=1 and sparse on 6.1 and 6.12, W=1 on Debian 13's
                      6.12, 7.3 and sid's newest, checkpatch, headers,
                      -Werror and cppcheck on user space, man pages
