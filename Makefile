@@ -107,7 +107,7 @@ COHBUF_IMPORTER ?=
 DKMS_FILES := Makefile $(if $(COHBUF_IMPORTER),$(KSOURCES),$(filter-out importer/%,$(KSOURCES)))
 
 .PHONY: install uninstall install-modules install-user uninstall-modules \
-	uninstall-user dkms-source dkms-install dkms-uninstall
+	uninstall-user dkms-source dkms-install dkms-uninstall deb
 
 man: $(MAN_PAGES)
 
@@ -180,6 +180,11 @@ dkms-source:
 		'BUILT_MODULE_LOCATION[1]="build/$$kernelver/importer/"' \
 		'DEST_MODULE_LOCATION[1]="/updates/dkms"' >>$(DESTDIR)$(DKMS_SRCDIR)/dkms.conf)
 
+# Debian packages (cohbuf-dkms, libcohbuf0, libcohbuf-dev, cohbuf-tools,
+# python3-cohbuf) into build/deb/, checked by lintian: see scripts/deb.
+deb:
+	@scripts/deb
+
 # Register, build and install for KERNELRELEASE (default: the running
 # kernel); DKMS rebuilds for every kernel installed later (AUTOINSTALL).
 dkms-install: dkms-source
@@ -237,6 +242,7 @@ Packaging (DKMS, as root)
                      (the test importer too with COHBUF_IMPORTER=1)
   dkms-install       dkms-source, then dkms add, build and install
   dkms-uninstall     dkms remove --all, and the source tree
+  deb                the Debian packages into build/deb/, and lintian
 
   help               this list
 endef
