@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libcohbuf: the device, allocation, names, size and inode, mappings and
  * CPU access.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * libcohbuf: passing dma-buf fds over unix sockets (SCM_RIGHTS), with a
  * payload, whole or not at all.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* libcohbuf: COHBUF_IOCTL_INFO, a buffer's flags and physical ranges. */
 #include <errno.h>
 #include <limits.h>

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* libcohbuf: CRC-32, page frames from pagemap, and the debugfs buffer list. */
 #include <errno.h>
 #include <fcntl.h>
