@@ -3,7 +3,8 @@
 #
 # The cohbuf command, end to end: alloc serves a buffer, get maps, fills,
 # verifies and dumps it, info describes it (flags, ranges, DMA addresses
-# for root only, JSON), import hands it to cohbuf_importer, ls lists it,
+# for root only, JSON), import hands it to cohbuf_importer, ls lists it
+# (from debugfs, and from /proc/PID/fdinfo as root and not),
 # bench finds (or misses) cohbuf-bench; exit statuses and error messages.
 # Needs root, both modules loaded and debugfs, as in scripts/vm-run.
 # Prints TAP with a kselftest "# Totals:" line; exits 1 if a test failed.
@@ -156,6 +157,28 @@ too_big() {
 		alloc $((max + 4096)) --contiguous --serve "$sock"
 }
 
+# ls --fdinfo finds the server's fd: inode, size, name, pid, command.
+ls_fdinfo() {
+	local ino=$1
+	"$cli" ls --fdinfo >"$tmp/fdinfo" 2>&1 || { cat "$tmp/fdinfo"; return 1; }
+	cat "$tmp/fdinfo"
+	head -n1 "$tmp/fdinfo" | grep -Eq '^INODE +SIZE +NAME +PID +COMMAND +FD$' &&
+		grep -Eq "^$ino +6M +cli-test +$server +cohbuf +[0-9]+$" "$tmp/fdinfo" || return 1
+	"$cli" ls --fdinfo --json >"$tmp/json" 2>&1 || { cat "$tmp/json"; return 1; }
+	cat "$tmp/json"
+	grep -q "{\"ino\": $ino, \"size\": 6291456, \"name\": \"cli-test\", \"pid\": $server, \"comm\": \"cohbuf\", \"fd\": [0-9]*}" "$tmp/json"
+}
+
+# Without root, debugfs is unreadable: ls says so and lists from fdinfo
+# what that user can see (none of root's buffers).
+ls_unprivileged() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$cli" ls >"$tmp/ls" 2>&1 ||
+		{ cat "$tmp/ls"; return 1; }
+	cat "$tmp/ls"
+	grep -q 'Permission denied; listing the open buffers from /proc/PID/fdinfo' "$tmp/ls" &&
+		grep -Eq '^INODE +SIZE +NAME' "$tmp/ls" && ! grep -q "^$1 " "$tmp/ls"
+}
+
 # cohbuf bench runs cohbuf-bench next to it, else fails clearly.
 bench() {
 	mkdir -p "$tmp/bin" && cp "$cli" "$tmp/bin/cohbuf" || return 1
@@ -187,6 +210,8 @@ ok "info describes it: no flags, ranges, DMA addresses" \
 	expect 0 '^flags: none$' info "$sock"
 ok "info lists the ranges with their DMA addresses as root" \
 	expect 0 '^0x0 +0x[0-9a-f]+ +0x[0-9a-f]+$' info "$sock"
+ok "ls --fdinfo lists the open fd, its name and holder" ls_fdinfo "$ino"
+ok "ls without root lists from /proc/PID/fdinfo" ls_unprivileged "$ino"
 ok "get --hexdump shows the bytes at an offset" \
 	expect 0 '^00001000  0d f0 fe ca 0d f0 fe ca  0d f0 fe ca 0d f0 fe ca  \|\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\|$' \
 	get "$sock" --hexdump 4K+16

@@ -59,6 +59,22 @@ void json_print_string(const char *s);
 int listen_unix(const char *path);
 int connect_unix(const char *path);
 
+/* A cohbuf dma-buf fd held by a process, as /proc/PID/fdinfo shows it. */
+struct cli_fd {
+	uint64_t ino;
+	uint64_t size;
+	int pid;
+	int fd;
+	char comm[16];
+	char name[33];
+};
+
+/*
+ * Every cohbuf fd in the processes whose fdinfo we may read: a malloc'ed
+ * array in @fds (NULL when there are none) and its length, or -errno.
+ */
+int cli_fdinfo_list(struct cli_fd **fds);
+
 /* Connect to @path and receive its buffer, checked against its hello. */
 int receive_buffer(const char *path, struct cli_buffer *buf);
 
