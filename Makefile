@@ -107,7 +107,7 @@ COHBUF_IMPORTER ?=
 DKMS_FILES := Makefile $(if $(COHBUF_IMPORTER),$(KSOURCES),$(filter-out importer/%,$(KSOURCES)))
 
 .PHONY: install uninstall install-modules install-user uninstall-modules \
-	uninstall-user dkms-source dkms-install dkms-uninstall deb
+	uninstall-user dkms-source dkms-install dkms-uninstall deb check-deb
 
 man: $(MAN_PAGES)
 
@@ -185,6 +185,11 @@ dkms-source:
 deb:
 	@scripts/deb
 
+# Install, upgrade and purge the packages in a clean Debian 12 build root,
+# and run what DKMS built there in 6.1 and 6.12 guests: see scripts/deb-test.
+check-deb:
+	@scripts/deb-test
+
 # Register, build and install for KERNELRELEASE (default: the running
 # kernel); DKMS rebuilds for every kernel installed later (AUTOINSTALL).
 dkms-install: dkms-source
@@ -243,6 +248,9 @@ Packaging (DKMS, as root)
   dkms-install       dkms-source, then dkms add, build and install
   dkms-uninstall     dkms remove --all, and the source tree
   deb                the Debian packages into build/deb/, and lintian
+  check-deb          deb, then install, upgrade and purge them in a Debian
+                     12 build root ($$COHBUF_CACHE/deb-root/), with the
+                     DKMS-built module tested in 6.1 and 6.12 guests
 
   help               this list
 endef
