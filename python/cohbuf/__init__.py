@@ -2,8 +2,9 @@
 """cohbuf: coherent DMA buffers from /dev/cohbuf, as dma-buf fds.
 
 Pure Python on the standard library (fcntl.ioctl, mmap, socket.send_fds):
-allocate a buffer, map it, name it, bracket CPU access with
-DMA_BUF_IOCTL_SYNC, and pass it to another process over a unix socket.
+allocate a buffer (physically contiguous, or below 4 GiB, if asked), map
+it, name it, bracket CPU access with DMA_BUF_IOCTL_SYNC, pass it to another
+process over a unix socket, and read what it is made of (COHBUF_IOCTL_INFO).
 
     import cohbuf
     with cohbuf.Buffer.alloc(1 << 20, name="frame") as buf:
@@ -15,15 +16,29 @@ Errors are OSError with the kernel's errno; the uapi header cohbuf.h holds
 the contract.
 """
 
+import array
+import collections
+import contextlib
 import fcntl
 import mmap
 import os
 import socket
 import struct
 
-__all__ = ["DEVICE", "READ", "WRITE", "RW", "Buffer", "fdinfo", "send", "recv"]
+__all__ = ["DEVICE", "ALLOC_CONTIGUOUS", "ALLOC_DMA32", "ALLOC_VALID_FLAGS",
+           "READ", "WRITE", "RW", "Buffer", "Info", "Range", "fdinfo", "info",
+           "send", "recv"]
 
 DEVICE = "/dev/cohbuf"
+
+# Allocation flags for Buffer.alloc(): COHBUF_ALLOC_* of cohbuf.h, which
+# says what each promises and how each fails.
+ALLOC_CONTIGUOUS = 0x1
+ALLOC_DMA32 = 0x2
+ALLOC_VALID_FLAGS = ALLOC_CONTIGUOUS | ALLOC_DMA32
+
+# struct cohbuf_info's info_flags: the ranges' DMA addresses are filled in.
+_INFO_DMA_ADDR = 0x1
 
 # Directions for Buffer.cpu_access() and Buffer.sync(): DMA_BUF_SYNC_*.
 READ = 1
@@ -46,11 +61,76 @@ _IOC_READ = 2
 _ALLOC = struct.Struct("=QIIiI2Q")
 COHBUF_IOCTL_ALLOC = _ioc(_IOC_READ | _IOC_WRITE, "\xcb", 0x00, _ALLOC.size)
 
+# struct cohbuf_info: fd, flags, size, nr_ranges, ranges_cap, ranges (a
+# user pointer to struct cohbuf_range[]), info_flags, pad, reserved[2].
+_INFO = struct.Struct("=iIQIIQII2Q")
+COHBUF_IOCTL_INFO = _ioc(_IOC_READ | _IOC_WRITE, "\xcb", 0x03, _INFO.size)
+# struct cohbuf_range: offset, size, dma_addr; three __u64.
+_RANGE_WORDS = 3
+
+Range = collections.namedtuple("Range", "offset size dma_addr")
+Range.__doc__ = """One physically contiguous part of a buffer, in bytes.
+
+dma_addr is its address on the cohbuf device, or None for a caller
+without CAP_SYS_RAWIO (the kernel hides physical layout from it)."""
+
+Info = collections.namedtuple("Info", "size flags ranges")
+Info.__doc__ = """What COHBUF_IOCTL_INFO says of a buffer.
+
+size in bytes; flags, the ALLOC_* flags it was allocated with; ranges, its
+physically contiguous Ranges in buffer order (one for ALLOC_CONTIGUOUS)."""
+
 # <linux/dma-buf.h>: struct dma_buf_sync is one __u64; DMA_BUF_SET_NAME
 # takes a pointer, so its size is that of a pointer.
 _SYNC = struct.Struct("=Q")
 DMA_BUF_IOCTL_SYNC = _ioc(_IOC_WRITE, "b", 0, _SYNC.size)
 DMA_BUF_SET_NAME = _ioc(_IOC_WRITE, "b", 1, struct.calcsize("P"))
+
+
+@contextlib.contextmanager
+def _device(device):
+    """DEVICE, an open /dev/cohbuf fd, or /dev/cohbuf opened for the call."""
+    if device is not None:
+        yield device
+        return
+    dev = os.open(DEVICE, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        yield dev
+    finally:
+        os.close(dev)
+
+
+def _info_call(dev, fd, ranges):
+    """One COHBUF_IOCTL_INFO with room for len(RANGES) // 3 ranges."""
+    cap = len(ranges) // _RANGE_WORDS
+    addr = ranges.buffer_info()[0] if cap else 0
+    req = bytearray(_INFO.pack(fd, 0, 0, 0, cap, addr, 0, 0, 0, 0))
+    fcntl.ioctl(dev, COHBUF_IOCTL_INFO, req)
+    _, flags, size, nr_ranges, _, _, info_flags, *_ = _INFO.unpack(req)
+    return flags, size, nr_ranges, info_flags
+
+
+def info(buf, device=None):
+    """COHBUF_IOCTL_INFO on BUF (a Buffer or a dma-buf fd): an Info.
+
+    OSError with EINVAL if BUF is not a buffer cohbuf exported, EBADF if it
+    is not an open fd. DEVICE as for Buffer.alloc().
+    """
+    fd = buf if isinstance(buf, int) else buf.fileno()
+    ranges = array.array("Q")
+    with _device(device) as dev:
+        # Ask how many ranges there are, then fetch them all; a buffer's
+        # ranges never change, so a second call sees the same number.
+        flags, size, nr_ranges, info_flags = _info_call(dev, fd, ranges)
+        if nr_ranges:
+            ranges = array.array("Q", bytes(8 * _RANGE_WORDS * nr_ranges))
+            flags, size, nr_ranges, info_flags = _info_call(dev, fd, ranges)
+    visible = bool(info_flags & _INFO_DMA_ADDR)
+    words = [ranges[i:i + _RANGE_WORDS]
+             for i in range(0, _RANGE_WORDS * nr_ranges, _RANGE_WORDS)]
+    return Info(size, flags, tuple(
+        Range(offset, length, dma if visible else None)
+        for offset, length, dma in words))
 
 
 def fdinfo(fd, pid="self"):
@@ -84,20 +164,17 @@ class Buffer:
         """Allocate SIZE bytes (rounded up to whole pages).
 
         READONLY gives an O_RDONLY fd, which cannot be mapped writable.
-        FLAGS are COHBUF_ALLOC_* flags. DEVICE is an open /dev/cohbuf fd;
+        FLAGS are ALLOC_* flags: ALLOC_CONTIGUOUS for one physically
+        contiguous range (what a device without an IOMMU, a camera for
+        one, needs), ALLOC_DMA32 for memory below 4 GiB; a bit outside
+        ALLOC_VALID_FLAGS is EINVAL. DEVICE is an open /dev/cohbuf fd;
         without it the device is opened for this call. If NAME is given
         and naming fails, the buffer is closed and the error raised.
         """
         fd_flags = (os.O_RDONLY if readonly else os.O_RDWR) | os.O_CLOEXEC
         req = bytearray(_ALLOC.pack(size, fd_flags, flags, -1, 0, 0, 0))
-        dev = device
-        if dev is None:
-            dev = os.open(DEVICE, os.O_RDWR | os.O_CLOEXEC)
-        try:
+        with _device(device) as dev:
             fcntl.ioctl(dev, COHBUF_IOCTL_ALLOC, req)
-        finally:
-            if device is None:
-                os.close(dev)
         buf = cls(_ALLOC.unpack(req)[3])
         if name is not None:
             try:
@@ -130,6 +207,10 @@ class Buffer:
     def name(self):
         """The name set with DMA_BUF_SET_NAME, or None."""
         return fdinfo(self.fileno()).get("name")
+
+    def info(self, device=None):
+        """COHBUF_IOCTL_INFO: size, flags and ranges, as an Info."""
+        return info(self, device)
 
     def set_name(self, name):
         """DMA_BUF_SET_NAME: at most 31 bytes, else EINVAL."""
