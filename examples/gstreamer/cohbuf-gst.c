@@ -13,7 +13,12 @@
  * expects, and that the memory appsrc received is the same dma-buf (same
  * inode) it allocated. Exit status 0 when every frame matches.
  *
- *   cohbuf-gst [FRAMES]   (default 8; 320x240 RGBx frames)
+ * --contiguous allocates each frame with COHBUF_ALLOC_CONTIGUOUS, as a
+ * consumer without an IOMMU (a camera or an FPGA engine that takes one
+ * DMA address per frame) needs, and checks with COHBUF_IOCTL_INFO that
+ * every frame is one physically contiguous range.
+ *
+ *   cohbuf-gst [--contiguous] [FRAMES]   (default 8; 320x240 RGBx frames)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +38,16 @@
 #define WIDTH	320
 #define HEIGHT	240
 #define FRAME_SIZE (WIDTH * HEIGHT * 4)
+
+/* What every frame needs: the allocators, and the pipeline's two ends. */
+struct cohbuf_gst {
+	GstAllocator *dmabuf;
+	int dev;
+	uint32_t alloc_flags;
+	GstElement *src, *sink;
+	/* The inode of the frame in flight; check_dmabuf() zeroes it on a mismatch. */
+	guint64 ino;
+};
 
 /* The RGBx pixel at (x, y) of frame @n: a pattern unique to the frame. */
 static void pixel(int n, int x, int y, guint8 px[4])
@@ -62,21 +77,41 @@ static int fill_frame(int fd, int n)
 	return err;
 }
 
+/* With COHBUF_ALLOC_CONTIGUOUS, the frame must be one range: 0 or -errno. */
+static int check_layout(const struct cohbuf_gst *gst, int fd)
+{
+	struct cohbuf_info info;
+	int nr_ranges;
+
+	if (!(gst->alloc_flags & COHBUF_ALLOC_CONTIGUOUS))
+		return 0;
+	nr_ranges = cohbuf_info(gst->dev, fd, &info, NULL, 0);
+	if (nr_ranges < 0)
+		return nr_ranges;
+	if (nr_ranges != 1 || !(info.flags & COHBUF_ALLOC_CONTIGUOUS)) {
+		fprintf(stderr, "cohbuf-gst: a contiguous frame has %d ranges\n", nr_ranges);
+		return -EPROTO;
+	}
+	return 0;
+}
+
 /* A GstBuffer whose only memory is a new cohbuf buffer holding frame @n. */
-static GstBuffer *cohbuf_frame(GstAllocator *dmabuf, int dev, int n,
-			       guint64 *ino)
+static GstBuffer *cohbuf_frame(struct cohbuf_gst *gst, int n)
 {
 	GstBuffer *buf;
 	int fd, err;
 
-	fd = cohbuf_alloc(dev, FRAME_SIZE, "cohbuf-gst", O_RDWR | O_CLOEXEC);
+	fd = cohbuf_alloc_flags(gst->dev, FRAME_SIZE, "cohbuf-gst", O_RDWR | O_CLOEXEC,
+				gst->alloc_flags);
 	if (fd < 0) {
-		fprintf(stderr, "cohbuf-gst: cohbuf_alloc: %s\n", strerror(-fd));
+		fprintf(stderr, "cohbuf-gst: cohbuf_alloc_flags: %s\n", strerror(-fd));
 		return NULL;
 	}
-	err = fill_frame(fd, n);
+	err = check_layout(gst, fd);
 	if (!err)
-		err = cohbuf_ino(fd, ino);
+		err = fill_frame(fd, n);
+	if (!err)
+		err = cohbuf_ino(fd, &gst->ino);
 	if (err) {
 		fprintf(stderr, "cohbuf-gst: frame %d: %s\n", n, strerror(-err));
 		close(fd);
@@ -84,7 +119,7 @@ static GstBuffer *cohbuf_frame(GstAllocator *dmabuf, int dev, int n,
 	}
 	buf = gst_buffer_new();
 	/* From here on the GstMemory owns the fd and closes it. */
-	gst_buffer_append_memory(buf, gst_dmabuf_allocator_alloc(dmabuf, fd, FRAME_SIZE));
+	gst_buffer_append_memory(buf, gst_dmabuf_allocator_alloc(gst->dmabuf, fd, FRAME_SIZE));
 	GST_BUFFER_PTS(buf) = gst_util_uint64_scale(n, GST_SECOND, 30);
 	GST_BUFFER_DURATION(buf) = gst_util_uint64_scale(1, GST_SECOND, 30);
 	return buf;
@@ -131,7 +166,7 @@ static GstPadProbeReturn check_dmabuf(GstPad *pad, GstPadProbeInfo *info,
 	return GST_PAD_PROBE_OK;
 }
 
-static GstElement *make_pipeline(GstElement **src, GstElement **sink)
+static GstElement *make_pipeline(struct cohbuf_gst *gst)
 {
 	GError *error = NULL;
 	GstElement *pipeline = gst_parse_launch(
@@ -144,65 +179,70 @@ static GstElement *make_pipeline(GstElement **src, GstElement **sink)
 		g_error_free(error);
 		return NULL;
 	}
-	*src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
-	*sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+	gst->src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+	gst->sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
 	return pipeline;
 }
 
 /* Push frame @n, pull it back converted, check it: 0 or -1. */
-static int one_frame(GstAllocator *dmabuf, int dev, GstElement *src,
-		     GstElement *sink, int n, guint64 *ino)
+static int one_frame(struct cohbuf_gst *gst, int n)
 {
-	GstBuffer *buf = cohbuf_frame(dmabuf, dev, n, ino);
+	GstBuffer *buf = cohbuf_frame(gst, n);
 	GstSample *sample;
 	int err;
 
 	if (!buf)
 		return -1;
-	if (gst_app_src_push_buffer(GST_APP_SRC(src), buf) != GST_FLOW_OK)
+	if (gst_app_src_push_buffer(GST_APP_SRC(gst->src), buf) != GST_FLOW_OK)
 		return -1;
-	sample = gst_app_sink_pull_sample(GST_APP_SINK(sink));
+	sample = gst_app_sink_pull_sample(GST_APP_SINK(gst->sink));
 	if (!sample)
 		return -1;
 	err = check_frame(sample, n);
 	gst_sample_unref(sample);
-	if (err || !*ino)
+	if (err || !gst->ino)
 		fprintf(stderr, "cohbuf-gst: frame %d is wrong\n", n);
-	return err || !*ino ? -1 : 0;
+	return err || !gst->ino ? -1 : 0;
 }
 
 int main(int argc, char **argv)
 {
-	int frames = argc > 1 ? atoi(argv[1]) : 8, good = 0, dev;
-	GstElement *pipeline, *src, *sink;
-	GstAllocator *dmabuf;
-	guint64 ino = 0;
+	struct cohbuf_gst gst = { 0 };
+	int frames = 8, good = 0;
+	GstElement *pipeline;
 	GstPad *pad;
 
 	gst_init(&argc, &argv);
-	dev = cohbuf_open();
-	if (dev < 0) {
-		fprintf(stderr, "cohbuf-gst: %s: %s\n", COHBUF_DEVICE, strerror(-dev));
+	if (argc > 1 && !strcmp(argv[1], "--contiguous")) {
+		gst.alloc_flags = COHBUF_ALLOC_CONTIGUOUS;
+		argc--;
+		argv++;
+	}
+	if (argc > 1)
+		frames = atoi(argv[1]);
+	gst.dev = cohbuf_open();
+	if (gst.dev < 0) {
+		fprintf(stderr, "cohbuf-gst: %s: %s\n", COHBUF_DEVICE, strerror(-gst.dev));
 		return 1;
 	}
-	pipeline = make_pipeline(&src, &sink);
+	pipeline = make_pipeline(&gst);
 	if (!pipeline)
 		return 1;
-	dmabuf = gst_dmabuf_allocator_new();
-	pad = gst_element_get_static_pad(src, "src");
-	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, check_dmabuf, &ino, NULL);
+	gst.dmabuf = gst_dmabuf_allocator_new();
+	pad = gst_element_get_static_pad(gst.src, "src");
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, check_dmabuf, &gst.ino, NULL);
 	gst_object_unref(pad);
 	gst_element_set_state(pipeline, GST_STATE_PLAYING);
 	for (int n = 0; n < frames; n++)
-		good += one_frame(dmabuf, dev, src, sink, n, &ino) == 0;
-	gst_app_src_end_of_stream(GST_APP_SRC(src));
+		good += one_frame(&gst, n) == 0;
+	gst_app_src_end_of_stream(GST_APP_SRC(gst.src));
 	gst_element_set_state(pipeline, GST_STATE_NULL);
-	gst_object_unref(src);
-	gst_object_unref(sink);
+	gst_object_unref(gst.src);
+	gst_object_unref(gst.sink);
 	gst_object_unref(pipeline);
-	gst_object_unref(dmabuf);
-	close(dev);
-	printf("cohbuf-gst: %d of %d frames went through videoconvert from cohbuf dma-bufs intact\n",
-	       good, frames);
+	gst_object_unref(gst.dmabuf);
+	close(gst.dev);
+	printf("cohbuf-gst: %d of %d %sframes went through videoconvert from cohbuf dma-bufs intact\n",
+	       good, frames, gst.alloc_flags ? "contiguous " : "");
 	return good == frames && frames > 0 ? 0 : 1;
 }
