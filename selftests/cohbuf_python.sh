@@ -17,7 +17,7 @@ status=$?
 echo "TAP version 13"
 awk '
 / \.\.\. ok$/                { n++; pass++; print "ok " n " " $1; next }
-/ \.\.\. skipped /           { n++; skip++; sub(/.* \.\.\. skipped /, ""); print "ok " n " # SKIP " $0; next }
+/ \.\.\. skipped /           { n++; skip++; name = $1; sub(/.* \.\.\. skipped /, ""); print "ok " n " " name " # SKIP " $0; next }
 / \.\.\. (FAIL|ERROR)$/      { n++; fail++; print "not ok " n " " $1; next }
 END { printf "# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0\n", pass, fail, skip }
 ' "$out"
