@@ -216,9 +216,9 @@ int row_read(uint64_t ino, struct cohbuf_entry *row)
  *   \t<dev_name>           one per attachment
  *   Total N devices attached
  * Whether @line is the first line of a buffer cohbuf exported; its inode
- * in @ino.
+ * in @ino and its count (the references to its file) in @refs.
  */
-static bool bufinfo_is_cohbuf(const char *line, uint64_t *ino)
+static bool bufinfo_row(const char *line, uint64_t *ino, uint64_t *refs)
 {
 	unsigned long long size, count, i;
 	unsigned int flags, mode;
@@ -228,7 +228,37 @@ static bool bufinfo_is_cohbuf(const char *line, uint64_t *ino)
 		   &count, exp_name, &i) != 6 || strcmp(exp_name, "cohbuf"))
 		return false;
 	*ino = i;
+	*refs = count;
 	return true;
+}
+
+static bool bufinfo_is_cohbuf(const char *line, uint64_t *ino)
+{
+	uint64_t refs;
+
+	return bufinfo_row(line, ino, &refs);
+}
+
+int bufinfo_refs(uint64_t ino, uint64_t *refs)
+{
+	char *text, *line, *save = NULL;
+	uint64_t i;
+	int ret;
+
+	ret = debugfs_ready();
+	if (!ret)
+		ret = read_file(DMABUF_BUFINFO, &text);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	for_each_line(line, text, save) {
+		if (bufinfo_row(line, &i, refs) && i == ino) {
+			ret = 0;
+			break;
+		}
+	}
+	free(text);
+	return ret;
 }
 
 int bufinfo_attachments(uint64_t ino, const char *dev_name, int *named)

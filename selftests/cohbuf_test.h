@@ -77,6 +77,13 @@ int row_read(uint64_t ino, struct cohbuf_entry *row);
  */
 int bufinfo_attachments(uint64_t ino, const char *dev_name, int *named);
 
+/*
+ * The references to the file of dma-buf @ino (bufinfo's count column: the
+ * fds, mappings and kernel users that hold it): 0, -ENOENT if the buffer is
+ * not listed, or -errno.
+ */
+int bufinfo_refs(uint64_t ino, uint64_t *refs);
+
 /* Module parameters under /sys/module/<module>/parameters. */
 int module_param_get(const char *module, const char *name, uint64_t *val);
 int module_param_set(const char *module, const char *name, uint64_t val);
