@@ -230,6 +230,7 @@ static const struct metric {
 	{ .name = "handoff", .run = metric_handoff, .frames = true },
 	{ .name = "import", .run = metric_import },
 	{ .name = "overhead", .run = metric_overhead },
+	{ .name = "contig", .run = metric_contig },
 };
 
 static const struct metric *metric_find(const char *name, size_t len)
@@ -282,6 +283,12 @@ static bool set_frames(const char *arg)
 	return set_count(arg, &bench.frames);
 }
 
+static bool set_fill(const char *arg)
+{
+	bench.fill_path = arg;
+	return true;
+}
+
 static bool set_quick(const char *arg)
 {
 	(void)arg;
@@ -306,6 +313,8 @@ static const struct option_def {
 	{ .name = 'f', .arg = "FRAMES", .set = set_frames, .def = &bench.frames,
 	  .help = "timed frames per hand-off point" },
 	{ .name = 'q', .set = set_quick, .help = "quick: four sizes, three repetitions" },
+	{ .name = 'p', .arg = "FILE", .set = set_fill,
+	  .help = "contig: fill the page cache by reading FILE (larger than memory)" },
 };
 
 static void usage(FILE *f)

@@ -2,8 +2,8 @@
 /*
  * cohbuf-bench: cohbuf against the other ways to share memory, measured in
  * one boot. bench.c drives the metrics and writes the CSV; mech.c holds the
- * mechanisms, mem.c the memory kernels, and metrics.c, handoff.c and
- * import.c the measurements.
+ * mechanisms, mem.c the memory kernels, and metrics.c, handoff.c,
+ * import.c and contig.c the measurements.
  */
 #ifndef COHBUF_BENCH_H
 #define COHBUF_BENCH_H
@@ -53,6 +53,7 @@ struct bench {
 	unsigned int reps;	/* timed repetitions per point (after a warm-up) */
 	unsigned int frames;	/* timed frames per hand-off point */
 	bool quick;		/* fewer sizes and repetitions, for development */
+	const char *fill_path;	/* -p: a file to fill the page cache with, or NULL */
 	char kernel[16];	/* kernel line for the CSV, e.g. "6.12" */
 	int cohbuf_dev;		/* /dev/cohbuf */
 	int heap_dev;		/* /dev/dma_heap/system */
@@ -134,5 +135,8 @@ void metric_handoff(const size_t *sizes, unsigned int n);
 
 /* import.c */
 void metric_import(const size_t *sizes, unsigned int n);
+
+/* contig.c: at its own sizes */
+void metric_contig(const size_t *sizes, unsigned int n);
 
 #endif /* COHBUF_BENCH_H */
