@@ -304,7 +304,7 @@ static int alloc_flags(int dev, uint64_t size, uint32_t flags)
 /* The number of ranges of buffer @fd, and where the first one ends on the bus. */
 static int ranges(int dev, int fd, uint64_t *dma_end)
 {
-	struct cohbuf_range r[64];
+	struct cohbuf_range r[64] = { 0 };
 	struct cohbuf_info info = {
 		.fd = fd,
 		.ranges_cap = 64,
@@ -347,20 +347,28 @@ static int kmsg_open(void)
 	return fd;
 }
 
-/* How many kernel log records since kmsg_open() mention @word; logs them. */
-static int kmsg_count(int fd, const char *word)
+/*
+ * How many kernel log records since kmsg_open() mention @word; logs them,
+ * and how many of them also mention @also in *@with.
+ */
+static int kmsg_count(int fd, const char *word, const char *also, int *with)
 {
-	char rec[2048];
+	char rec[2048], *msg;
 	ssize_t n;
 	int count = 0;
 
+	*with = 0;
 	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
 		if (n <= 0)
 			continue;
 		rec[n] = '\0';
-		if (strstr(rec, word)) {
+		/* "prio,seq,time,flags;message\n", then " KEY=value" lines */
+		msg = strchr(rec, ';') ? strchr(rec, ';') + 1 : rec;
+		msg[strcspn(msg, "\n")] = '\0';
+		if (strstr(msg, word)) {
 			count++;
-			printf("# kernel: %s", strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+			*with += !!strstr(msg, also);
+			printf("# kernel: %s\n", msg);
 		}
 	}
 	return count;
@@ -649,7 +657,7 @@ TEST_F_TIMEOUT(vivid_dma, several_ranges_efault, 300)
 TEST_F_TIMEOUT(vivid_dma, unreachable_refused_cleanly, 300)
 {
 	struct vivid_env *e = &self->e;
-	int fds[8], n = 0, kmsg, err;
+	int fds[8], n = 0, kmsg, err, named;
 	uint64_t dma_end = 0, ino, refs;
 	uint32_t len;
 
@@ -670,8 +678,11 @@ TEST_F_TIMEOUT(vivid_dma, unreachable_refused_cleanly, 300)
 	err = qbuf(e->cap, 0, fds[n], len);
 	EXPECT_NE(0, err);
 	TH_LOG("QBUF of a buffer out of reach: %s", strerror(err));
-	if (kmsg >= 0)
-		EXPECT_EQ(1, kmsg_count(kmsg, "cohbuf"));
+	/* One line, which names the flag to use. */
+	if (kmsg >= 0) {
+		EXPECT_EQ(1, kmsg_count(kmsg, "cohbuf", "DMA32", &named));
+		EXPECT_EQ(1, named) TH_LOG("cohbuf's message does not name COHBUF_ALLOC_DMA32");
+	}
 
 	/* Our fd is the one reference: any other is videobuf2's. */
 	ASSERT_EQ(0, bufinfo_refs(ino, &refs));
