@@ -239,47 +239,58 @@ static bool bufinfo_is_cohbuf(const char *line, uint64_t *ino)
 	return bufinfo_row(line, ino, &refs);
 }
 
-int bufinfo_refs(uint64_t ino, uint64_t *refs)
+/* The whole of bufinfo (mounting debugfs if needed), to free(): 0, or -errno. */
+static int bufinfo_read(char **text)
 {
-	char *text, *line, *save = NULL;
-	uint64_t i;
-	int ret;
+	int ret = debugfs_ready();
 
-	ret = debugfs_ready();
-	if (!ret)
-		ret = read_file(DMABUF_BUFINFO, &text);
+	return ret ? ret : read_file(DMABUF_BUFINFO, text);
+}
+
+/*
+ * Reads bufinfo into *@text and finds the first line of buffer @ino, its
+ * count in @refs: 0, with *@save ready for strtok_r() to go on from the
+ * next line and *@text to free(); -ENOENT if it is not listed, or -errno
+ * (*@text freed then).
+ */
+static int bufinfo_find(uint64_t ino, char **text, char **save, uint64_t *refs)
+{
+	char *line;
+	uint64_t i;
+	int ret = bufinfo_read(text);
+
 	if (ret)
 		return ret;
-	ret = -ENOENT;
-	for_each_line(line, text, save) {
-		if (bufinfo_row(line, &i, refs) && i == ino) {
-			ret = 0;
-			break;
-		}
-	}
-	free(text);
+	for_each_line(line, *text, *save)
+		if (bufinfo_row(line, &i, refs) && i == ino)
+			return 0;
+	free(*text);
+	return -ENOENT;
+}
+
+int bufinfo_refs(uint64_t ino, uint64_t *refs)
+{
+	char *text, *save = NULL;
+	int ret = bufinfo_find(ino, &text, &save, refs);
+
+	if (!ret)
+		free(text);
 	return ret;
 }
 
 int bufinfo_attachments(uint64_t ino, const char *dev_name, int *named)
 {
 	char *text, *line, *save = NULL;
-	bool ours = false, devices = false;
+	bool devices = false;
 	int ret, count = 0;
-	uint64_t i;
+	uint64_t refs;
 
-	ret = debugfs_ready();
-	if (!ret)
-		ret = read_file(DMABUF_BUFINFO, &text);
+	ret = bufinfo_find(ino, &text, &save, &refs);
 	if (ret)
 		return ret;
 	ret = -ENOENT;
 	*named = 0;
-	for_each_line(line, text, save) {
-		if (!ours) {
-			ours = bufinfo_is_cohbuf(line, &i) && i == ino;
-			continue;
-		}
+	while ((line = strtok_r(NULL, "\n", &save))) {
 		if (!devices) {
 			devices = !strcmp(line, "\tAttached Devices:");
 			continue;

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/sysinfo.h>
 
 #include <linux/videodev2.h>
 
@@ -299,53 +300,31 @@ static uint8_t *_test_reference(struct __test_metadata *_metadata, int fd,
 
 /* ---- cohbuf ---- */
 
-/* COHBUF_IOCTL_ALLOC with @flags: the fd, or -errno. */
-static int alloc_flags(int dev, uint64_t size, uint32_t flags)
-{
-	struct cohbuf_alloc req = {
-		.size = size,
-		.fd_flags = O_RDWR | O_CLOEXEC,
-		.flags = flags,
-	};
-	int ret = ioctl_errno(dev, COHBUF_IOCTL_ALLOC, &req);
-
-	return ret ? -ret : req.fd;
-}
-
-/* The number of ranges of buffer @fd, and where the first one ends on the bus. */
+/*
+ * The number of ranges of buffer @fd, and where the last of them ends on
+ * the bus (the test runs as root: INFO gives the DMA addresses), or -errno.
+ */
 static int ranges(int dev, int fd, uint64_t *dma_end)
 {
-	struct cohbuf_range r[64] = { 0 };
-	struct cohbuf_info info = {
-		.fd = fd,
-		.ranges_cap = 64,
-		.ranges = (uintptr_t)r,
-	};
-	uint32_t i;
-	int err = ioctl_errno(dev, COHBUF_IOCTL_INFO, &info);
+	struct cohbuf_info info;
+	struct cohbuf_range *r;
+	int i, n = cohbuf_info_ranges(dev, fd, &info, &r);
 
-	if (err)
-		return -err;
+	if (n < 0)
+		return n;
 	*dma_end = 0;
-	for (i = 0; i < info.nr_ranges && i < 64; i++)
+	for (i = 0; i < n; i++)
 		if (r[i].dma_addr + r[i].size > *dma_end)
 			*dma_end = r[i].dma_addr + r[i].size;
-	return info.nr_ranges;
+	free(r);
+	return n;
 }
 
 static bool memory_above_4g(void)
 {
-	unsigned long long kb = 0;
-	char line[128];
-	FILE *f = fopen("/proc/meminfo", "re");
+	struct sysinfo si;
 
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024 > SZ_4G;
+	return !sysinfo(&si) && (uint64_t)si.totalram * si.mem_unit > SZ_4G;
 }
 
 /* The kernel log from now on: an fd positioned at its end. */
@@ -459,7 +438,7 @@ static void _test_frames_alloc(struct __test_metadata *_metadata, int dev,
 	f->n = n;
 	f->len = len;
 	for (i = 0; i < n; i++) {
-		f->fds[i] = alloc_flags(dev, len, flags);
+		f->fds[i] = cohbuf_alloc_flags(dev, len, NULL, O_RDWR | O_CLOEXEC, flags);
 		ASSERT_LE(0, f->fds[i]) TH_LOG("alloc %u bytes, flags %#x: %s", len,
 					       flags, strerror(-f->fds[i]));
 		f->maps[i] = test_map(f->fds[i], len, PROT_READ | PROT_WRITE, 0);
@@ -648,7 +627,7 @@ TEST_F_TIMEOUT(vivid_dma, several_ranges_efault, 300)
 
 	len = test_format(e->cap, 1920, 1080);
 	test_reqbufs(e->cap, V4L2_MEMORY_DMABUF, 3);
-	fd = alloc_flags(e->dev, len, flags);
+	fd = cohbuf_alloc_flags(e->dev, len, NULL, O_RDWR | O_CLOEXEC, flags);
 	ASSERT_LE(0, fd) TH_LOG("alloc: %s", strerror(-fd));
 	ASSERT_LT(1, ranges(e->dev, fd, &dma_end)) TH_LOG("a buffer of %u bytes is one range", len);
 	ASSERT_EQ(EFAULT, qbuf(e->cap, 0, fd, len));
@@ -678,7 +657,8 @@ TEST_F_TIMEOUT(vivid_dma, unreachable_refused_cleanly, 300)
 	test_reqbufs(e->cap, V4L2_MEMORY_DMABUF, 3);
 	/* The page allocator prefers ZONE_NORMAL: the first buffer, nearly always. */
 	do {
-		fds[n] = alloc_flags(e->dev, len, COHBUF_ALLOC_CONTIGUOUS);
+		fds[n] = cohbuf_alloc_flags(e->dev, len, NULL, O_RDWR | O_CLOEXEC,
+					    COHBUF_ALLOC_CONTIGUOUS);
 		ASSERT_LE(0, fds[n]) TH_LOG("alloc: %s", strerror(-fds[n]));
 		ASSERT_EQ(1, ranges(e->dev, fds[n], &dma_end));
 	} while (dma_end <= SZ_4G && ++n < 8);
