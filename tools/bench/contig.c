@@ -19,10 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 
-#include "cohbuf.h"
+#include "libcohbuf.h"
 #include "bench.h"
 
 #define MIB		(1024UL * 1024)
@@ -35,19 +34,15 @@ static const size_t contig_sizes[] = { 1 * MIB, 4 * MIB, 16 * MIB, 64 * MIB, 256
 static int fill_fd = -1;
 static off_t fill_size, fill_pos;
 
-/* COHBUF_IOCTL_ALLOC with @flags, timed in *@us: the fd, or -errno. */
+/* A buffer with the allocation @flags, timed in *@us: the fd, or -errno. */
 static int alloc_timed(size_t size, uint32_t flags, double *us)
 {
-	struct cohbuf_alloc req = {
-		.size = size,
-		.fd_flags = O_RDWR | O_CLOEXEC,
-		.flags = flags,
-	};
 	double t0 = now_us();
-	int ret = ioctl(bench.cohbuf_dev, COHBUF_IOCTL_ALLOC, &req);
+	int fd = cohbuf_alloc_flags(bench.cohbuf_dev, size, NULL, O_RDWR | O_CLOEXEC,
+				    flags);
 
 	*us = now_us() - t0;
-	return ret ? -errno : (int)req.fd;
+	return fd;
 }
 
 /*
