@@ -108,6 +108,24 @@ int knob_write(const char *path, long v)
 	return ret;
 }
 
+long proc_kib(const char *path, const char *key)
+{
+	size_t klen = strlen(key);
+	char line[128];
+	long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			v = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
 size_t page_round(size_t size)
 {
 	size_t page = sysconf(_SC_PAGESIZE);

@@ -79,6 +79,8 @@ size_t page_round(size_t size);
 long knob_read(const char *path);
 /* Write @v to a /proc or /sys file: 0, or -errno. */
 int knob_write(const char *path, long v);
+/* The number after "@key:" in the /proc file @path (kB in meminfo, status), or -1. */
+long proc_kib(const char *path, const char *key);
 /* Repetitions at this size: fewer for the largest buffers. */
 unsigned int reps_for(size_t size);
 /* The k-th mechanism of a rotation that starts at @start, for interleaving. */

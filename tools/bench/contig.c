@@ -65,29 +65,14 @@ static void fill_read(off_t len)
 	}
 }
 
-static long mem_field_kib(const char *key)
-{
-	char line[128];
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
-			v = strtol(line + strlen(key) + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 /* Fills free memory with page cache: reads more than MemFree of the file. */
 static void fill_page_cache(void)
 {
-	long free_kib = mem_field_kib("MemFree");
+	long free_kib = proc_kib("/proc/meminfo", "MemFree");
 
 	fill_read((off_t)(free_kib > 0 ? free_kib : 0) * 1024 * 5 / 4);
 	printf("# contig: page cache filled: MemFree %ld kB, Cached %ld kB\n",
-	       mem_field_kib("MemFree"), mem_field_kib("Cached"));
+	       proc_kib("/proc/meminfo", "MemFree"), proc_kib("/proc/meminfo", "Cached"));
 }
 
 /* Default and contiguous allocations at each size, interleaved. */

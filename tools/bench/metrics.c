@@ -242,22 +242,6 @@ void metric_bandwidth(const size_t *sizes, unsigned int n)
 	}
 }
 
-/* Page-table bytes of this process (VmPTE, in kB), or -1. */
-static long vm_pte_kib(void)
-{
-	char line[128];
-	long kib = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPTE: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
-
 void metric_overhead(const size_t *sizes, unsigned int n)
 {
 	enum mech_id list[MECH_NR];
@@ -268,7 +252,7 @@ void metric_overhead(const size_t *sizes, unsigned int n)
 	for (unsigned int s = 0; s < n; s++) {
 		for (unsigned int k = 0; k < nl; k++) {
 			size_t size = sizes[s];
-			long pte0 = vm_pte_kib(), pte1;
+			long pte0 = proc_kib("/proc/self/status", "VmPTE"), pte1;
 			long long held;
 			struct buf b;
 			void *p;
@@ -284,7 +268,7 @@ void metric_overhead(const size_t *sizes, unsigned int n)
 				die("%s: mmap: %s", mechs[list[k]].name, strerror(errno));
 			sink += mem_read(p, size);
 			held = buf_held_bytes(&b);
-			pte1 = vm_pte_kib();
+			pte1 = proc_kib("/proc/self/status", "VmPTE");
 			buf_unmap(&b, p);
 			buf_free(&b);
 			csv_row("waste", list[k], size, 0, held - (long long)size, "bytes");
