@@ -88,10 +88,7 @@ static int ls_fdinfo(bool json)
 
 	if (n < 0)
 		return fail("/proc/PID/fdinfo", -n);
-	if (json)
-		print_fd_json(fds, n);
-	else
-		print_fd_table(fds, n);
+	(json ? print_fd_json : print_fd_table)(fds, n);
 	free(fds);
 	return EXIT_OK;
 }
@@ -124,10 +121,7 @@ int cmd_ls(int argc, char **argv)
 	}
 	if (n < 0)
 		return fail(COHBUF_DEBUGFS_BUFFERS, -n);
-	if (json)
-		print_json(entries, n);
-	else
-		print_table(entries, n);
+	(json ? print_json : print_table)(entries, n);
 	free(entries);
 	return EXIT_OK;
 }
