@@ -327,34 +327,17 @@ static bool memory_above_4g(void)
 	return !sysinfo(&si) && (uint64_t)si.totalram * si.mem_unit > SZ_4G;
 }
 
-/* The kernel log from now on: an fd positioned at its end. */
-static int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
 /*
  * How many kernel log records since kmsg_open() mention @word; logs them,
  * and how many of them also mention @also in *@with.
  */
 static int kmsg_count(int fd, const char *word, const char *also, int *with)
 {
-	char rec[2048], *msg;
-	ssize_t n;
+	char msg[2048];
 	int count = 0;
 
 	*with = 0;
-	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
-		if (n <= 0)
-			continue;
-		rec[n] = '\0';
-		/* "prio,seq,time,flags;message\n", then " KEY=value" lines */
-		msg = strchr(rec, ';') ? strchr(rec, ';') + 1 : rec;
-		msg[strcspn(msg, "\n")] = '\0';
+	while (kmsg_next(fd, msg, sizeof(msg)) > 0) {
 		if (strstr(msg, word)) {
 			count++;
 			*with += !!strstr(msg, also);
@@ -666,7 +649,7 @@ TEST_F_TIMEOUT(vivid_dma, unreachable_refused_cleanly, 300)
 	ASSERT_EQ(0, cohbuf_ino(fds[n], &ino));
 
 	kmsg = kmsg_open();
-	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(errno));
+	ASSERT_LE(0, kmsg) TH_LOG("/dev/kmsg: %s", strerror(-kmsg));
 	err = qbuf(e->cap, 0, fds[n], len);
 	EXPECT_NE(0, err);
 	TH_LOG("QBUF of a buffer out of reach: %s", strerror(err));
