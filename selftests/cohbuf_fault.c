@@ -3,13 +3,16 @@
  * Fault injection (needs the debug kernel: CONFIG_FAILSLAB,
  * CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_DEBUG_FS).
  *
- * Allocation, export, mmap (and splitting, moving and forking a mapping),
+ * Allocation (scattered, contiguous from one buddy block or from a range
+ * that alloc_contig_range() empties, below 4 GiB), export, mmap (and
+ * splitting, moving and forking a mapping),
  * naming, and the importer's attach + map + vmap run while failslab and
  * fail_page_alloc fail the kernel's allocations, in two ways:
  *
  *   sweep   /proc/thread-self/fail-nth fails the 1st, 2nd, 3rd, ...
  *           allocation of each call in turn, until the call makes no more:
- *           every allocation site on every path fails once;
+ *           every allocation site on every path fails once (but for the
+ *           page migrations of a contiguous range: RANGE_SWEEP_MAX);
  *   random  with task-filter and /proc/thread-self/make-it-fail, only this
  *           task's allocations fail, each with some probability; the
  *           attributes' "times" counts the failures injected.
@@ -478,6 +481,15 @@ static int op_prepare_none(struct fault *f, const struct op *op, struct op_state
 }
 
 #define PAGE	4096ULL
+/*
+ * A contiguous buffer above 4 MiB is a range that alloc_contig_range()
+ * empties by migrating each page in use, one allocation per page: the
+ * sweep fails the range search's and isolation's allocations and the
+ * first migrations (a failed range is followed by the next candidate),
+ * the random phase the rest. Every site after them (export, fd) is the
+ * other allocations'.
+ */
+#define RANGE_SWEEP_MAX	64
 static const struct op ops[] = {
 	{ "alloc 1 page", op_prepare_none, op_alloc_run, op_undo, PAGE, O_RDWR | O_CLOEXEC, 0 },
 	{ "alloc 2 MiB - 4 KiB (9 chunks)", op_prepare_none, op_alloc_run, op_undo,
@@ -488,6 +500,10 @@ static const struct op ops[] = {
 	  op_alloc_run, op_undo, 150 * PAGE, O_RDWR | O_CLOEXEC, COHBUF_ALLOC_CONTIGUOUS },
 	{ "alloc 1 MiB + 4 KiB below 4 GiB", op_prepare_none, op_alloc_run, op_undo,
 	  SZ_1M + PAGE, O_RDWR | O_CLOEXEC, COHBUF_ALLOC_DMA32 },
+	{ "alloc 8 MiB contiguous (a range)", op_prepare_none, op_alloc_run, op_undo,
+	  2 * SZ_4M, O_RDWR | O_CLOEXEC, COHBUF_ALLOC_CONTIGUOUS },
+	{ "alloc 8 MiB contiguous below 4 GiB", op_prepare_none, op_alloc_run, op_undo,
+	  2 * SZ_4M, O_RDWR | O_CLOEXEC, COHBUF_ALLOC_CONTIGUOUS | COHBUF_ALLOC_DMA32 },
 	{ "COHBUF_IOCTL_INFO", op_prepare_buffer, op_info_run, op_undo, SZ_4M + 3 * PAGE, 0, 0 },
 	{ "mmap", op_prepare_buffer, op_mmap_run, op_undo, 64 * PAGE, 0, 0 },
 	{ "mmap at an offset", op_prepare_buffer, op_mmap_offset_run, op_undo, 64 * PAGE, 0, 0 },
@@ -503,6 +519,15 @@ static const struct op ops[] = {
 	{ "open /dev/cohbuf", op_prepare_none, op_open_dev_run, op_undo, 0, 0, 0 },
 };
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
+
+/* The sweep's last n for @op. */
+static unsigned int sweep_max(const struct op *op)
+{
+	if (op->run == op_alloc_run && (op->flags & COHBUF_ALLOC_CONTIGUOUS) &&
+	    op->size > SZ_4M)
+		return RANGE_SWEEP_MAX;
+	return UINT_MAX;
+}
 
 /* The errnos a call may fail with when the kernel runs out of memory. */
 static bool documented_errno(const struct op *op, int err)
@@ -693,9 +718,12 @@ TEST_F_TIMEOUT(fault, inject_alloc_export_attach_map_vmap, 3000)
 
 	/* 1. every allocation of every call, one at a time */
 	for (opi = 0; opi < NOPS; opi++) {
-		for (n = 1; inject_once(_metadata, self, opi, n, &t); n++)
+		unsigned int max = sweep_max(&ops[opi]);
+
+		for (n = 1; n <= max && inject_once(_metadata, self, opi, n, &t); n++)
 			;
-		ksft_print_msg("fault: %-34s %u allocation sites\n", ops[opi].name, n - 1);
+		ksft_print_msg("fault: %-34s %u allocation sites%s\n", ops[opi].name, n - 1,
+			       n > max ? " (the sweep's limit)" : "");
 	}
 	sweep = t.injected;
 
