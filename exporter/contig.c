@@ -7,10 +7,10 @@
  * alloc_pages_exact(), which frees the tail of the power-of-two block, so
  * no memory is lost to rounding. Above it, or when no such block is free,
  * a range is taken the way alloc_contig_pages() finds one (it is not
- * exported): a run of online pages of one zone, none reserved or hugetlb,
- * handed to alloc_contig_range(), which migrates what is in it. Either way
- * the pages are order-0 pages that cohbuf owns, mapped for DMA on the
- * allocating device.
+ * exported): a run of online pages of one zone, none reserved, hugetlb or
+ * plainly unmovable, handed to alloc_contig_range(), which migrates what is
+ * in it. Either way the pages are order-0 pages that cohbuf owns, mapped
+ * for DMA on the allocating device.
  */
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
@@ -27,9 +27,26 @@
 #define COHBUF_CONTIG_TRIES 16
 
 /*
+ * Whether @page is in use by something alloc_contig_range() cannot move:
+ * a page with references that is not on an LRU list (slab, page tables,
+ * kernel allocations). Free pages and LRU pages pass. The flags are read
+ * without a reference, as has_unmovable_pages() does: a wrong guess costs
+ * one failed migration or one skipped candidate, nothing else.
+ */
+static bool cohbuf_contig_unmovable(struct page *page)
+{
+	struct page *head;
+
+	if (PageBuddy(page))
+		return false;
+	head = compound_head(page);
+	return !PageLRU(head) && page_count(head) > 0;
+}
+
+/*
  * The first pfn of [@pfn, @end) that alloc_contig_range() must not be
- * given, or @end: offline, reserved and hugetlb pages, and pages of
- * another zone.
+ * given, or would fail on, or @end: offline, reserved, hugetlb and
+ * unmovable pages, and pages of another zone.
  */
 static unsigned long cohbuf_contig_bad_pfn(struct zone *zone,
 					   unsigned long pfn, unsigned long end)
@@ -38,7 +55,7 @@ static unsigned long cohbuf_contig_bad_pfn(struct zone *zone,
 		struct page *page = pfn_to_online_page(pfn);
 
 		if (!page || page_zone(page) != zone || PageReserved(page) ||
-		    PageHuge(page))
+		    PageHuge(page) || cohbuf_contig_unmovable(page))
 			return pfn;
 	}
 	return end;
@@ -71,7 +88,10 @@ static int cohbuf_contig_candidate(struct zone *zone, unsigned long pfn,
 
 /*
  * Take @nr pages of @zone: the candidates are pageblock-aligned, lowest
- * first. *@tries counts the calls into alloc_contig_range() across zones.
+ * first. *@tries counts the calls into alloc_contig_range() across zones;
+ * a candidate ruled out by a glance at its pages costs no try, so the
+ * unmovable memory of early boot at the low end of a zone does not use
+ * them up. The walk itself ends at the zone's end.
  */
 static int cohbuf_contig_zone(struct zone *zone, unsigned long nr,
 			      unsigned long *pfn, unsigned int *tries)
