@@ -3,10 +3,9 @@
  * The user mapping of a cohbuf buffer.
  *
  * The pages of a coherent allocation are not compound and their tail pages
- * have a zero refcount, so they are mapped by frame number, as special PTEs
- * in a VM_MIXEDMAP VMA: nothing is refcounted and get_user_pages() refuses
- * them, as with remap_pfn_range(), but /proc/PID/pagemap, which skips
- * VM_PFNMAP VMAs, shows the frames.
+ * have a zero refcount, so they are mapped by frame number into a
+ * VM_PFNMAP | VM_IO VMA, as remap_pfn_range() and dma_mmap_attrs() map
+ * them: special entries, nothing refcounted, get_user_pages() refused.
  *
  * mmap() fills the whole range, so that a fresh mapping takes no faults,
  * one chunk at a time through apply_to_page_range() as i915's remap_io_sg()
@@ -33,8 +32,8 @@ struct cohbuf_fill {
 
 /*
  * Called with the PTE lock held. A slot in use was refilled by a concurrent
- * fault: skip it, as vmf_insert_mixed() would. vm_page_prot is right for
- * write-back RAM.
+ * fault: skip it, as vmf_insert_pfn() would. vm_page_prot is the DMA API's
+ * protection for this memory (docs/design.md, "The user mapping").
  */
 static int cohbuf_fill_pte(pte_t *pte, unsigned long addr, void *data)
 {
@@ -97,7 +96,7 @@ static void cohbuf_vm_close(struct vm_area_struct *vma)
 	atomic_dec(&buf->nr_mappings);
 }
 
-/* After a zap (MADV_DONTNEED): refill this VMA's part of the whole chunk. */
+/* Entries found zapped: refill this VMA's part of the chunk. */
 static vm_fault_t cohbuf_vm_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -145,7 +144,7 @@ int cohbuf_mmap(struct cohbuf_buffer *buf, struct vm_area_struct *vma)
 		vm_flags_clear(vma, VM_MAYWRITE);
 	}
 
-	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &cohbuf_vm_ops;
 	vma->vm_private_data = buf;
 
