@@ -122,4 +122,25 @@ static inline int cohbuf_alloc_contig_range(unsigned long start,
 #endif
 }
 
+/*
+ * Huge PFN maps: a 2 MiB entry for @pfn from a ->huge_fault handler. 7.x
+ * dropped pfn_t from vmf_insert_pfn_pmd().
+ */
+#ifdef COHBUF_HAVE_HUGE_PFNMAP
+#ifdef COHBUF_HAVE_VMF_INSERT_PFN_PMD_PFN_T
+#include <linux/pfn_t.h>
+#endif
+
+static inline vm_fault_t cohbuf_vmf_insert_pfn_pmd(struct vm_fault *vmf,
+						   unsigned long pfn,
+						   bool write)
+{
+#ifdef COHBUF_HAVE_VMF_INSERT_PFN_PMD_PFN_T
+	return vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(pfn), write);
+#else
+	return vmf_insert_pfn_pmd(vmf, pfn, write);
+#endif
+}
+#endif
+
 #endif /* COHBUF_COMPAT_H */

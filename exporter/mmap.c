@@ -7,14 +7,18 @@
  * VM_PFNMAP | VM_IO VMA, as remap_pfn_range() and dma_mmap_attrs() map
  * them: special entries, nothing refcounted, get_user_pages() refused.
  *
- * mmap() fills the whole range, so that a fresh mapping takes no faults,
- * one chunk at a time through apply_to_page_range() as i915's remap_io_sg()
- * does: the page tables are walked and locked once per page-table page, not
- * once per page.
+ * Where the kernel has huge PFN maps, the VMA takes its entries at fault
+ * time: a 2 MiB entry for every 2 MiB-aligned part that is physically
+ * contiguous and 2 MiB-aligned, 4 KiB entries for the rest. Elsewhere, and
+ * with pmd_mappings off, mmap() fills the whole range with 4 KiB entries,
+ * so that a fresh mapping takes no faults, one chunk at a time through
+ * apply_to_page_range() as i915's remap_io_sg() does: the page tables are
+ * walked and locked once per page-table page, not once per page.
  */
 #include <linux/dma-buf.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/pgtable.h>
 
 #include "cohbuf_internal.h"
@@ -31,7 +35,7 @@ struct cohbuf_fill {
 };
 
 /*
- * Called with the PTE lock held. A slot in use was refilled by a concurrent
+ * Called with the PTE lock held. A slot in use was filled by a concurrent
  * fault: skip it, as vmf_insert_pfn() would. vm_page_prot is the DMA API's
  * protection for this memory (docs/design.md, "The user mapping").
  */
@@ -96,19 +100,24 @@ static void cohbuf_vm_close(struct vm_area_struct *vma)
 	atomic_dec(&buf->nr_mappings);
 }
 
-/* Entries found zapped: refill this VMA's part of the chunk. */
+/*
+ * A 4 KiB fault: the first touch of a part no 2 MiB entry covers, or a
+ * touch after the entries were zapped (a 2 MiB entry split by munmap() or
+ * mprotect() of part of it, fork()). Fill the VMA's part of the 2 MiB-aligned
+ * block around the address, so that a block a 2 MiB entry can still take is
+ * never given a page table by its neighbour's fault.
+ */
 static vm_fault_t cohbuf_vm_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct cohbuf_buffer *buf = vma->vm_private_data;
-	const struct cohbuf_chunk *chunk = cohbuf_buffer_chunk(buf, vmf->pgoff);
-	pgoff_t first = max_t(pgoff_t, chunk->pgoff, vma->vm_pgoff);
-	pgoff_t last = min_t(pgoff_t,
-			     chunk->pgoff + (chunk->size >> PAGE_SHIFT),
-			     vma->vm_pgoff + vma_pages(vma));
+	unsigned long start = max(vma->vm_start, vmf->address & PMD_MASK);
+	unsigned long end = min(vma->vm_end,
+				(vmf->address & PMD_MASK) + PMD_SIZE);
+	pgoff_t first = vma->vm_pgoff + ((start - vma->vm_start) >> PAGE_SHIFT);
 	int ret;
 
-	ret = cohbuf_vm_insert(vma, first, last);
+	ret = cohbuf_vm_insert(vma, first,
+			       first + ((end - start) >> PAGE_SHIFT));
 	if (ret)
 		return ret == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 	return VM_FAULT_NOPAGE;
@@ -119,6 +128,82 @@ static const struct vm_operations_struct cohbuf_vm_ops = {
 	.close = cohbuf_vm_close,
 	.fault = cohbuf_vm_fault,
 };
+
+#ifdef COHBUF_HAVE_HUGE_PFNMAP
+/*
+ * Only where it has an effect, so that its presence tells user space that
+ * mappings get 2 MiB entries. Read once per mmap(): a mapping keeps the
+ * entry size it started with.
+ */
+static bool cohbuf_pmd_mappings = true;
+module_param_named(pmd_mappings, cohbuf_pmd_mappings, bool, 0644);
+MODULE_PARM_DESC(pmd_mappings,
+		 "Map buffers with 2 MiB entries where they are 2 MiB-aligned and contiguous; off forces 4 KiB entries (default on)");
+
+/*
+ * The frame of buffer page @pgoff, if the 2 MiB from there are physically
+ * contiguous, within one chunk or across consecutive ones (as
+ * COHBUF_IOCTL_INFO reports ranges), and start 2 MiB-aligned.
+ */
+static bool cohbuf_pmd_pfn(const struct cohbuf_buffer *buf, pgoff_t pgoff,
+			   unsigned long *pfn)
+{
+	const struct cohbuf_chunk *chunk = cohbuf_buffer_chunk(buf, pgoff);
+	const struct cohbuf_chunk *last = &buf->chunks[buf->nr_chunks - 1];
+	unsigned long first = chunk->pfn + (pgoff - chunk->pgoff);
+	pgoff_t end = pgoff + PTRS_PER_PMD;
+
+	if (!IS_ALIGNED(first, PTRS_PER_PMD))
+		return false;
+	while (chunk->pgoff + (chunk->size >> PAGE_SHIFT) < end) {
+		if (chunk == last ||
+		    chunk[1].pfn != chunk->pfn + (chunk->size >> PAGE_SHIFT))
+			return false;
+		chunk++;
+	}
+	*pfn = first;
+	return true;
+}
+
+/* A 2 MiB entry where the VMA covers the block and cohbuf_pmd_pfn() allows. */
+static vm_fault_t cohbuf_vm_huge_fault(struct vm_fault *vmf,
+				       unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long haddr = vmf->address & PMD_MASK;
+	unsigned long pfn;
+	pgoff_t pgoff;
+
+	if (order != PMD_ORDER || haddr < vma->vm_start ||
+	    haddr + PMD_SIZE > vma->vm_end)
+		return VM_FAULT_FALLBACK;
+	pgoff = vma->vm_pgoff + ((haddr - vma->vm_start) >> PAGE_SHIFT);
+	if (!cohbuf_pmd_pfn(vma->vm_private_data, pgoff, &pfn))
+		return VM_FAULT_FALLBACK;
+	return cohbuf_vmf_insert_pfn_pmd(vmf, pfn,
+					 vmf->flags & FAULT_FLAG_WRITE);
+}
+
+static const struct vm_operations_struct cohbuf_vm_huge_ops = {
+	.open = cohbuf_vm_open,
+	.close = cohbuf_vm_close,
+	.fault = cohbuf_vm_fault,
+	.huge_fault = cohbuf_vm_huge_fault,
+};
+
+static bool cohbuf_mmap_huge(struct vm_area_struct *vma)
+{
+	if (!READ_ONCE(cohbuf_pmd_mappings))
+		return false;
+	vma->vm_ops = &cohbuf_vm_huge_ops;
+	return true;
+}
+#else
+static bool cohbuf_mmap_huge(struct vm_area_struct *vma)
+{
+	return false;
+}
+#endif
 
 /*
  * The dma-buf core has checked that @vma lies inside the buffer. A private
@@ -145,13 +230,14 @@ int cohbuf_mmap(struct cohbuf_buffer *buf, struct vm_area_struct *vma)
 	}
 
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
-	vma->vm_ops = &cohbuf_vm_ops;
 	vma->vm_private_data = buf;
-
-	ret = cohbuf_vm_insert(vma, vma->vm_pgoff,
-			       vma->vm_pgoff + vma_pages(vma));
-	if (ret)
-		return ret;
+	vma->vm_ops = &cohbuf_vm_ops;
+	if (!cohbuf_mmap_huge(vma)) {
+		ret = cohbuf_vm_insert(vma, vma->vm_pgoff,
+				       vma->vm_pgoff + vma_pages(vma));
+		if (ret)
+			return ret;
+	}
 
 	/* ->open is not called for the first VMA; ->close will be. */
 	atomic_inc(&buf->nr_mappings);
