@@ -8,6 +8,7 @@
 #include <linux/dma-buf.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,15 +78,50 @@ int cohbuf_ino(int fd, uint64_t *ino)
 	return 0;
 }
 
+/*
+ * Where the kernel has huge PFN maps, cohbuf maps each 2 MiB-aligned part
+ * of a buffer with one 2 MiB entry, if the mapping's address is aligned
+ * like the buffer offset. The dma-buf core gives its files no
+ * get_unmapped_area, so mmap() places them anywhere page-aligned: reserve
+ * @len plus 2 MiB of address space, and keep the part that is aligned.
+ */
+#define COHBUF_PMD_SIZE	(2UL << 20)
+
+static void *cohbuf_map_place(uint64_t offset, size_t len)
+{
+	size_t span = len + COHBUF_PMD_SIZE;
+	uintptr_t res, at;
+	void *p;
+
+	if (len < COHBUF_PMD_SIZE || len > SIZE_MAX - COHBUF_PMD_SIZE)
+		return NULL;
+	p = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	res = (uintptr_t)p;
+	at = res + ((offset - res) & (COHBUF_PMD_SIZE - 1));
+	if (at > res)
+		munmap(p, at - res);
+	munmap((void *)(at + len), res + span - (at + len));
+	return (void *)at;
+}
+
 int cohbuf_map(int fd, uint64_t offset, size_t len, int prot, void **addr)
 {
-	void *p;
+	void *at, *p;
 
 	if (offset > INT64_MAX)
 		return -EINVAL;
-	p = mmap(NULL, len, prot, MAP_SHARED, fd, (off_t)offset);
-	if (p == MAP_FAILED)
-		return -errno;
+	at = cohbuf_map_place(offset, len);
+	p = mmap(at, len, prot, MAP_SHARED | (at ? MAP_FIXED : 0), fd,
+		 (off_t)offset);
+	if (p == MAP_FAILED) {
+		int err = errno;
+
+		if (at)
+			munmap(at, len);
+		return -err;
+	}
 	*addr = p;
 	return 0;
 }

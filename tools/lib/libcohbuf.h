@@ -70,7 +70,11 @@ COHBUF_API int cohbuf_size(int fd, uint64_t *size);
 /* Its inode number: two fds with the same one hold the same buffer. */
 COHBUF_API int cohbuf_ino(int fd, uint64_t *ino);
 
-/* Maps @len bytes of @fd from @offset, MAP_SHARED, and stores the address. */
+/*
+ * Maps @len bytes of @fd from @offset, MAP_SHARED, and stores the address.
+ * From 2 MiB on, the address is aligned like @offset modulo 2 MiB, so that
+ * the kernel can use 2 MiB entries (docs/design.md, "The user mapping").
+ */
 COHBUF_API int cohbuf_map(int fd, uint64_t offset, size_t len, int prot,
 			  void **addr);
 COHBUF_API int cohbuf_unmap(void *addr, size_t len);
