@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cohbuf user mappings: windows at an offset, bounds, MAP_PRIVATE, mremap
- * and read-only buffers.
+ * cohbuf user mappings: windows at an offset, bounds, MAP_PRIVATE, mremap,
+ * read-only buffers, the VM_PFNMAP mapping's flags and what it refuses
+ * (MADV_DONTNEED, every get_user_pages() user), and its 2 MiB entries.
  */
 #include <fcntl.h>
+#include <linux/io_uring.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "cohbuf_harness.h"
@@ -154,6 +160,438 @@ TEST_F(rdonly, mprotect_write_fails)
 {
 	ASSERT_EQ(-1, mprotect(self->buf.map, self->buf.size, PROT_READ | PROT_WRITE));
 	ASSERT_EQ(EACCES, errno);
+}
+
+/* ---- the VM_PFNMAP mapping ---- */
+
+/*
+ * The VmFlags line of the /proc/self/smaps entry that starts at @addr, into
+ * @flags: 0, or -ENOENT.
+ */
+static int smaps_vmflags(const void *addr, char *flags, size_t len)
+{
+	char head[32], *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	int ret = -ENOENT;
+	FILE *f;
+
+	snprintf(head, sizeof(head), "%lx-", (unsigned long)addr);
+	f = fopen("/proc/self/smaps", "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		if (!strncmp(line, head, strlen(head)))
+			found = true;
+		else if (found && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(flags, len, "%s", line + 8);
+			ret = 0;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+/* Whether the two-letter VmFlags mnemonic @mn is in @flags. */
+static bool has_vmflag(const char *flags, const char *mn)
+{
+	char word[8];
+
+	snprintf(word, sizeof(word), " %s ", mn);
+	return strstr(flags, word) || !strncmp(flags, word + 1, 3);
+}
+
+/* pf: VM_PFNMAP, io: VM_IO, de: VM_DONTEXPAND, dd: VM_DONTDUMP, sh: shared. */
+TEST_F(mmap, vm_flags)
+{
+	static const char *const want[] = { "pf", "io", "de", "dd", "sh" };
+	char flags[256];
+
+	ASSERT_EQ(0, smaps_vmflags(self->buf.map, flags, sizeof(flags)));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		EXPECT_TRUE(has_vmflag(flags, want[i]))
+			TH_LOG("VmFlags:%s lacks %s", flags, want[i]);
+	}
+	EXPECT_FALSE(has_vmflag(flags, "mm")) TH_LOG("VmFlags:%s", flags);
+}
+
+/* A PFN mapping cannot be zapped by madvise(): EINVAL, and the data stay. */
+TEST_F(mmap, madv_dontneed_refused)
+{
+	ASSERT_EQ(-1, madvise(self->buf.map, self->buf.size, MADV_DONTNEED));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, pattern_check(self->buf.map, self->buf.size, 0, 1));
+}
+
+/*
+ * get_user_pages() refuses VM_PFNMAP: each of its users fails with the
+ * errno the uapi documents, and nothing of the buffer changes.
+ */
+TEST_F(mmap, process_vm_readv_efault)
+{
+	char local[64];
+	struct iovec l = { local, sizeof(local) };
+	struct iovec r = { self->buf.map, sizeof(local) };
+
+	ASSERT_EQ(-1, process_vm_readv(getpid(), &l, 1, &r, 1, 0));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, process_vm_writev(getpid(), &l, 1, &r, 1, 0));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, pattern_check(self->buf.map, self->buf.size, 0, 1));
+}
+
+TEST_F(mmap, proc_pid_mem_eio)
+{
+	char data[64] = { 0 };
+	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(-1, pread(fd, data, sizeof(data), (off_t)(uintptr_t)self->buf.map));
+	ASSERT_EQ(EIO, errno);
+	ASSERT_EQ(-1, pwrite(fd, data, sizeof(data), (off_t)(uintptr_t)self->buf.map));
+	ASSERT_EQ(EIO, errno);
+	close(fd);
+	ASSERT_EQ(-1, pattern_check(self->buf.map, self->buf.size, 0, 1));
+}
+
+TEST_F(mmap, vmsplice_efault)
+{
+	struct iovec iov = { self->buf.map, self->ps };
+	int pipefd[2];
+
+	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
+	ASSERT_EQ(-1, vmsplice(pipefd[1], &iov, 1, 0));
+	ASSERT_EQ(EFAULT, errno);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+TEST_F(mmap, io_uring_register_efault)
+{
+	struct io_uring_params params = { 0 };
+	struct iovec iov = { self->buf.map, self->buf.size };
+	int ring, ret;
+
+	ring = syscall(__NR_io_uring_setup, 4, &params);
+	if (ring < 0 && (errno == ENOSYS || errno == EPERM))
+		SKIP(return, "io_uring is not available: %s", strerror(errno));
+	ASSERT_LE(0, ring) TH_LOG("io_uring_setup: %s", strerror(errno));
+	ret = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov, 1);
+	ASSERT_EQ(-1, ret);
+	ASSERT_EQ(EFAULT, errno);
+	close(ring);
+}
+
+/* O_DIRECT on a RAM block device (brd): the block layer pins user pages. */
+TEST_F(mmap, o_direct_efault)
+{
+	int ret, fd;
+
+	ret = system("modprobe brd rd_nr=1 rd_size=1024 >/dev/null 2>&1");
+	fd = open("/dev/ram0", O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (fd < 0)
+		SKIP(return, "no /dev/ram0 (modprobe brd: status %d): %s", ret,
+		     strerror(errno));
+	ASSERT_EQ(-1, pwrite(fd, self->buf.map, self->ps, 0));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(-1, pread(fd, self->buf.map, self->ps, 0));
+	ASSERT_EQ(EFAULT, errno);
+	close(fd);
+	ASSERT_EQ(-1, pattern_check(self->buf.map, self->buf.size, 0, 1));
+}
+
+/* ---- 2 MiB entries, where the kernel has huge PFN maps ---- */
+
+#define SZ_2M		(2UL << 20)
+#define SZ_1G		(1UL << 30)
+#define PMD_BUF_SIZE	(64UL << 20)
+#define PMD_BLOCKS	(PMD_BUF_SIZE / SZ_2M)
+
+/* VmPTE of /proc/self/status: the page tables of this process, in KiB. */
+static long vm_pte_kib(void)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return -1;
+	while (getline(&line, &cap, f) > 0)
+		if (sscanf(line, "VmPTE: %ld kB", &kib) == 1)
+			break;
+	free(line);
+	fclose(f);
+	return kib;
+}
+
+/* cohbuf's pmd_mappings: 1 or 0, or -errno (-ENOENT: no huge PFN maps). */
+static int pmd_param(int set)
+{
+	char path[] = MODULE_SYSFS "/parameters/pmd_mappings", c = 0;
+	int fd = open(path, (set < 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	if (set < 0)
+		n = read(fd, &c, 1);
+	else
+		n = write(fd, set ? "1" : "0", 1);
+	close(fd);
+	if (n != 1)
+		return -EIO;
+	return set < 0 ? c == 'Y' : set;
+}
+
+/*
+ * Maps @len bytes of @fd from 0 at a 1 GiB-aligned address, so that all of
+ * it hangs off one page-middle-directory page that its first touch
+ * allocates: afterwards VmPTE grows by one page per 4 KiB page table only.
+ */
+static void *map_1g_aligned(int fd, size_t len, int prot)
+{
+	char *res = mmap(NULL, len + SZ_1G, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	char *at, *p;
+
+	if (res == MAP_FAILED)
+		return MAP_FAILED;
+	at = (char *)(((uintptr_t)res + SZ_1G - 1) & ~(SZ_1G - 1));
+	p = mmap(at, len, prot, MAP_SHARED | MAP_FIXED, fd, 0);
+	if (at > res)
+		munmap(res, at - res);
+	munmap(at + len, res + len + SZ_1G - (at + len));
+	return p;
+}
+
+/*
+ * How many 2 MiB blocks of the buffer a 2 MiB entry can map, by
+ * COHBUF_IOCTL_INFO: those inside one physically contiguous range whose
+ * DMA address there is 2 MiB-aligned. The guest has no IOMMU: cohbuf's
+ * DMA addresses are physical addresses. @pmd[i] says it for block i.
+ */
+static int pmd_blocks(int dev, int fd, bool *pmd)
+{
+	struct cohbuf_info info;
+	struct cohbuf_range *r;
+	int ret, n = 0;
+
+	ret = cohbuf_info_ranges(dev, fd, &info, &r);
+	if (ret <= 0)
+		return ret < 0 ? ret : -ENODATA;
+	if (!(info.info_flags & COHBUF_INFO_DMA_ADDR)) {
+		free(r);
+		return -EPERM;
+	}
+	for (size_t b = 0; b < PMD_BLOCKS; b++) {
+		uint64_t off = b * SZ_2M;
+
+		pmd[b] = false;
+		for (uint32_t i = 0; i < info.nr_ranges; i++)
+			if (r[i].offset <= off && off + SZ_2M <= r[i].offset + r[i].size &&
+			    !((r[i].dma_addr + off - r[i].offset) & (SZ_2M - 1)))
+				pmd[b] = true;
+		n += pmd[b];
+	}
+	free(r);
+	return n;
+}
+
+/*
+ * A 64 MiB buffer, not mapped, and which of its 2 MiB blocks can take a
+ * 2 MiB entry; pmd_mappings on for the test and put back afterwards.
+ */
+FIXTURE(pmd) {
+	int dev;
+	int saved;
+	struct test_buf buf;
+	bool pmd[PMD_BLOCKS];
+	int nr_pmd;
+};
+
+FIXTURE_SETUP(pmd)
+{
+	self->buf.fd = -1;
+	self->buf.map = NULL;
+	self->dev = test_open();
+	self->saved = pmd_param(-1);
+	if (self->saved == -ENOENT)
+		SKIP(return, "no pmd_mappings parameter: this kernel has no huge PFN maps");
+	ASSERT_LE(0, self->saved);
+	ASSERT_EQ(1, pmd_param(1));
+	test_buf_alloc(&self->buf, self->dev, PMD_BUF_SIZE, O_RDWR | O_CLOEXEC, PROT_NONE);
+	self->nr_pmd = pmd_blocks(self->dev, self->buf.fd, self->pmd);
+	ASSERT_LE(0, self->nr_pmd) TH_LOG("INFO: %s", strerror(-self->nr_pmd));
+}
+
+FIXTURE_TEARDOWN(pmd)
+{
+	buf_free(&self->buf);
+	if (self->saved >= 0)
+		pmd_param(self->saved);
+	close(self->dev);
+}
+
+/* Touches one byte of every 2 MiB block of @p: VmPTE's growth in KiB. */
+static long touch_blocks(const volatile char *p, size_t from)
+{
+	long before = vm_pte_kib();
+
+	for (size_t b = from; b < PMD_BLOCKS; b++)
+		(void)p[b * SZ_2M];
+	return vm_pte_kib() - before;
+}
+
+/*
+ * After the first touch, every other block needs a 4 KiB page table
+ * (VmPTE + 4 KiB) unless a 2 MiB entry maps it: the growth is exactly the
+ * blocks INFO says cannot have one. A 64 MiB buffer of 4 MiB chunks has
+ * none such: the test also needs at least one 2 MiB entry.
+ */
+TEST_F(pmd, entries_are_2m)
+{
+	long per_table = page_size() >> 10, grew, want = 0;
+	char *p = map_1g_aligned(self->buf.fd, PMD_BUF_SIZE, PROT_READ);
+
+	ASSERT_NE(MAP_FAILED, p);
+	(void)*(volatile char *)p;
+	grew = touch_blocks(p, 1);
+	for (size_t b = 1; b < PMD_BLOCKS; b++)
+		want += self->pmd[b] ? 0 : per_table;
+	TH_LOG("%d of %lu blocks 2 MiB-mappable; VmPTE grew by %ld KiB", self->nr_pmd,
+	       PMD_BLOCKS, grew);
+	ASSERT_LT(0, self->nr_pmd);
+	ASSERT_EQ(want, grew);
+	ASSERT_EQ(0, munmap(p, PMD_BUF_SIZE));
+}
+
+/* pmd_mappings off: mmap() writes a page table per block, touching adds none. */
+TEST_F(pmd, forced_4k)
+{
+	long per_table = page_size() >> 10, before = vm_pte_kib(), at_mmap;
+	char *p;
+
+	ASSERT_EQ(0, pmd_param(0));
+	p = map_1g_aligned(self->buf.fd, PMD_BUF_SIZE, PROT_READ);
+	ASSERT_NE(MAP_FAILED, p);
+	at_mmap = vm_pte_kib() - before;
+	ASSERT_LE((long)PMD_BLOCKS * per_table, at_mmap);
+	ASSERT_EQ(0, touch_blocks(p, 0));
+	ASSERT_EQ(0, munmap(p, PMD_BUF_SIZE));
+}
+
+/* cohbuf_map() places 2 MiB and more so that a fresh mapping gets 2 MiB entries. */
+TEST_F(pmd, libcohbuf_places_for_2m)
+{
+	void *p;
+
+	ASSERT_EQ(0, cohbuf_map(self->buf.fd, SZ_2M, 8 * SZ_2M, PROT_READ, &p));
+	ASSERT_EQ(0, (uintptr_t)p & (SZ_2M - 1));
+	ASSERT_EQ(0, cohbuf_unmap(p, 8 * SZ_2M));
+	ASSERT_EQ(0, cohbuf_map(self->buf.fd, SZ_2M + page_size(), SZ_2M, PROT_READ, &p));
+	ASSERT_EQ(page_size(), (uintptr_t)p & (SZ_2M - 1));
+	ASSERT_EQ(0, cohbuf_unmap(p, SZ_2M));
+}
+
+/*
+ * Writes and reads through 2 MiB entries, through windows at offsets that
+ * allow them and that do not, and through a 4 KiB-filled mapping: all the
+ * same bytes.
+ */
+TEST_F(pmd, windows_see_the_same_bytes)
+{
+	size_t ps = page_size();
+	char *full, *misaligned, *win;
+
+	ASSERT_EQ(0, cohbuf_map(self->buf.fd, 0, PMD_BUF_SIZE, PROT_READ | PROT_WRITE,
+				(void **)&full));
+	pattern_fill(full, PMD_BUF_SIZE, 0, 1);
+	ASSERT_EQ(0, cohbuf_map(self->buf.fd, 3 * SZ_2M, 5 * SZ_2M, PROT_READ | PROT_WRITE,
+				(void **)&win));
+	ASSERT_EQ(-1, pattern_check(win, 5 * SZ_2M, 3 * SZ_2M, 1));
+	pattern_fill(win, SZ_2M, 3 * SZ_2M, 2);
+	/* a page past a block's start, wherever mmap() puts it: 4 KiB entries */
+	misaligned = mmap(NULL, 4 * SZ_2M, PROT_READ, MAP_SHARED, self->buf.fd,
+			  3 * SZ_2M + ps);
+	ASSERT_NE(MAP_FAILED, misaligned);
+	ASSERT_EQ(-1, pattern_check(misaligned, SZ_2M - ps, 3 * SZ_2M + ps, 2));
+	ASSERT_EQ(-1, pattern_check(full + 3 * SZ_2M, SZ_2M, 3 * SZ_2M, 2));
+	ASSERT_EQ(-1, pattern_check(full + 4 * SZ_2M, 4 * SZ_2M, 4 * SZ_2M, 1));
+	ASSERT_EQ(0, munmap(misaligned, 4 * SZ_2M));
+	ASSERT_EQ(0, munmap(win, 5 * SZ_2M));
+	ASSERT_EQ(0, munmap(full, PMD_BUF_SIZE));
+}
+
+/*
+ * munmap() of one page inside a 2 MiB entry splits it: the rest of the
+ * block refills with 4 KiB entries (one page table) and keeps its bytes.
+ */
+TEST_F(pmd, munmap_inside_2m_entry)
+{
+	size_t ps = page_size(), hole = 5 * SZ_2M + 7 * ps;
+	char *p = map_1g_aligned(self->buf.fd, PMD_BUF_SIZE, PROT_READ | PROT_WRITE);
+	long grew;
+
+	ASSERT_NE(MAP_FAILED, p);
+	pattern_fill(p, PMD_BUF_SIZE, 0, 1);
+	ASSERT_EQ(0, munmap(p + hole, ps));
+	grew = vm_pte_kib();
+	ASSERT_EQ(-1, pattern_check(p + 5 * SZ_2M, 7 * ps, 5 * SZ_2M, 1));
+	ASSERT_EQ(-1, pattern_check(p + hole + ps, 6 * SZ_2M - hole - ps, hole + ps, 1));
+	grew = vm_pte_kib() - grew;
+	if (self->pmd[5])
+		ASSERT_EQ((long)(ps >> 10), grew);
+	ASSERT_EQ(-1, pattern_check(p, 5 * SZ_2M, 0, 1));
+	ASSERT_EQ(-1, pattern_check(p + 6 * SZ_2M, PMD_BUF_SIZE - 6 * SZ_2M, 6 * SZ_2M, 1));
+	ASSERT_EQ(0, munmap(p, hole));
+	ASSERT_EQ(0, munmap(p + hole + ps, PMD_BUF_SIZE - hole - ps));
+}
+
+/* mprotect() of one page inside a 2 MiB entry: that page read-only, the rest not. */
+TEST_F(pmd, mprotect_inside_2m_entry)
+{
+	size_t ps = page_size(), ro = 9 * SZ_2M + 3 * ps;
+	char *p;
+
+	ASSERT_EQ(0, cohbuf_map(self->buf.fd, 0, PMD_BUF_SIZE, PROT_READ | PROT_WRITE,
+				(void **)&p));
+	pattern_fill(p, PMD_BUF_SIZE, 0, 1);
+	ASSERT_EQ(0, mprotect(p + ro, ps, PROT_READ));
+	pattern_fill(p + 9 * SZ_2M, 3 * ps, 9 * SZ_2M, 2);
+	pattern_fill(p + ro + ps, SZ_2M - 4 * ps, ro + ps, 2);
+	ASSERT_EQ(-1, pattern_check(p + ro, ps, ro, 1));
+	ASSERT_EQ(-1, pattern_check(p + ro + ps, SZ_2M - 4 * ps, ro + ps, 2));
+	ASSERT_EQ(0, mprotect(p + ro, ps, PROT_READ | PROT_WRITE));
+	pattern_fill(p + ro, ps, ro, 2);
+	ASSERT_EQ(-1, pattern_check(p + 9 * SZ_2M, SZ_2M, 9 * SZ_2M, 2));
+	ASSERT_EQ(0, munmap(p, PMD_BUF_SIZE));
+}
+
+/* fork() copies no 2 MiB PFN entry: the child refaults, to the same frames. */
+TEST_F(pmd, fork_child_refaults)
+{
+	char *p;
+	pid_t pid;
+	int status;
+
+	ASSERT_EQ(0, cohbuf_map(self->buf.fd, 0, PMD_BUF_SIZE, PROT_READ | PROT_WRITE,
+				(void **)&p));
+	pattern_fill(p, PMD_BUF_SIZE, 0, 1);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (pattern_check(p, PMD_BUF_SIZE, 0, 1) != -1)
+			_exit(1);
+		pattern_fill(p + 7 * SZ_2M, SZ_2M, 7 * SZ_2M, 3);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ASSERT_EQ(-1, pattern_check(p + 7 * SZ_2M, SZ_2M, 7 * SZ_2M, 3));
+	ASSERT_EQ(0, munmap(p, PMD_BUF_SIZE));
 }
 
 TEST_HARNESS_MAIN
