@@ -2,8 +2,10 @@
 /*
  * The other process of cohbuf_share: a separately exec'd program that
  * receives a cohbuf dma-buf over a unix socket (SCM_RIGHTS), maps it,
- * checks the sender's pattern, reports the buffer's inode and the frames
- * of its first and last page, and writes a pattern of its own back.
+ * checks the sender's pattern, writes a pattern of its own back, and
+ * reports the buffer's inode and, through its own attachment to the test
+ * importer, the DMA addresses of the first and last page and the CRC-32
+ * the importer reads after the write.
  *
  * Usage: cohbuf_peer <socket fd>
  * Exit status 0 when a reply was sent (the reply says what failed, if
@@ -26,10 +28,38 @@ static int fail(struct peer_reply *reply, const char *step, int err)
 	return -1;
 }
 
+/* What the test importer, attached by this process, sees of @fd. */
+static int importer_view(int fd, uint64_t size, struct peer_reply *reply)
+{
+	struct cohbuf_imp_attach arg;
+	const char *step = "importer open";
+	int imp, ret;
+
+	imp = cohbuf_importer_open();
+	if (imp < 0)
+		return fail(reply, step, -imp);
+	step = "importer attach";
+	ret = cohbuf_importer_attach(imp, fd, &arg);
+	if (ret)
+		goto out_close;
+	step = "importer DMA_ADDR";
+	ret = cohbuf_importer_dma_addr(imp, arg.handle, 0, &reply->dma_first);
+	if (!ret)
+		ret = cohbuf_importer_dma_addr(imp, arg.handle, size - page_size(),
+					       &reply->dma_last);
+	if (!ret) {
+		step = "importer CRC32";
+		ret = cohbuf_importer_crc32(imp, arg.handle, 0, size, &reply->crc32);
+	}
+	cohbuf_importer_detach(imp, arg.handle);
+out_close:
+	close(imp);
+	return ret ? fail(reply, step, -ret) : 0;
+}
+
 static int serve(int sock, struct peer_reply *reply)
 {
 	struct peer_request req;
-	size_t ps = page_size();
 	int fd = -1, ret;
 	off_t size;
 	char *map;
@@ -64,15 +94,8 @@ static int serve(int sock, struct peer_reply *reply)
 		ret = fail(reply, "pattern", EIO);
 		goto out_unmap;
 	}
-	ret = cohbuf_pagemap_pfn(map, &reply->pfn_first);
-	if (!ret)
-		ret = cohbuf_pagemap_pfn(map + size - ps, &reply->pfn_last);
-	if (ret) {
-		ret = fail(reply, "pagemap", -ret);
-		goto out_unmap;
-	}
 	pattern_fill(map, size, 0, req.seed_out);
-	ret = 0;
+	ret = importer_view(fd, size, reply);
 out_unmap:
 	munmap(map, size);
 out_close:

@@ -242,8 +242,10 @@ struct peer_reply {
 	int64_t bad_offset;	/* first byte not matching seed_in, or -1 */
 	uint64_t size;		/* lseek(SEEK_END) seen by the peer */
 	uint64_t ino;
-	uint64_t pfn_first;
-	uint64_t pfn_last;
+	uint64_t dma_first;	/* the importer's DMA address of the first page */
+	uint64_t dma_last;	/* and of the last */
+	uint32_t crc32;		/* the importer's CRC-32 after the peer's write */
+	uint32_t pad2;
 	char step[64];		/* what failed, for the log */
 };
 
