@@ -252,6 +252,7 @@ static const struct metric {
 	{ .name = "handoff", .run = metric_handoff, .frames = true },
 	{ .name = "import", .run = metric_import },
 	{ .name = "overhead", .run = metric_overhead },
+	{ .name = "entries", .run = metric_entries },
 	/* On a 2 GiB guest, and the page cache it fills would weigh on the rest. */
 	{ .name = "contig", .run = metric_contig, .alone = true },
 };

@@ -251,6 +251,13 @@ void *buf_map(const struct buf *b, bool aligned)
 
 	if (b->anon)
 		return b->anon;
+	/* As users map it: cohbuf_map() places it for 2 MiB entries. */
+	if (b->mech == MECH_COHBUF) {
+		int ret = cohbuf_map(b->fd, 0, b->len, PROT_READ | PROT_WRITE, &p);
+
+		errno = -ret;
+		return ret ? NULL : p;
+	}
 	if (aligned)
 		p = map_aligned(b->len, 0, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd);
 	else
