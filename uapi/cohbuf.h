@@ -109,8 +109,28 @@ struct cohbuf_alloc {
  *
  * The fd that %COHBUF_IOCTL_ALLOC returns is mapped with mmap(2). A mapping
  * may start at any page offset inside the buffer and cover any part of
- * it. Every page is mapped when mmap() returns. On x86 the memory is
- * mapped write-back, as the CPU sees all RAM: there is no uncached mapping.
+ * it. On x86 the memory is mapped write-back, as the CPU sees all RAM:
+ * there is no uncached mapping.
+ *
+ * The mapping maps the memory by page frame number (VM_PFNMAP | VM_IO),
+ * as drivers map device memory. Where the kernel has huge PFN maps (6.12
+ * and later) and the cohbuf module parameter pmd_mappings is on (its
+ * default; the parameter exists only there), each 2 MiB block of the
+ * mapping that is 2 MiB-aligned in the address space and in physical
+ * memory, and physically contiguous, is mapped with one 2 MiB entry at
+ * its first touch, and the rest with 4 KiB entries. A mapping's address is
+ * aligned so only if it is requested: the address modulo 2 MiB must equal
+ * the offset modulo 2 MiB (libcohbuf's cohbuf_map() asks for it). Elsewhere
+ * every page is mapped when mmap() returns.
+ *
+ * Because nothing in the mapping has a page the kernel can pin, calls that
+ * pin user memory through get_user_pages() fail on it: O_DIRECT reads and
+ * writes, vmsplice(2), io_uring buffer registration and
+ * process_vm_readv(2)/process_vm_writev(2) fail with EFAULT; reads and
+ * writes of /proc/PID/mem (and so ptrace(2) peeks and debuggers) with EIO.
+ * madvise(2) with MADV_DONTNEED fails with EINVAL. /proc/PID/pagemap
+ * reports the pages as not present; %COHBUF_IOCTL_INFO gives the physical
+ * layout instead.
  *
  * mmap() returns MAP_FAILED with errno set to:
  *
