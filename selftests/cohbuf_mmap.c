@@ -594,4 +594,32 @@ TEST_F(pmd, fork_child_refaults)
 	ASSERT_EQ(0, munmap(p, PMD_BUF_SIZE));
 }
 
+/*
+ * mremap() moves 2 MiB entries whole to a 2 MiB-aligned place, and splits
+ * them (the next touch refills) anywhere else: the bytes follow either way.
+ */
+TEST_F(pmd, mremap_move_keeps_data)
+{
+	char *p, *aligned, *q;
+	void *spot;
+
+	ASSERT_EQ(0, cohbuf_map(self->buf.fd, 0, PMD_BUF_SIZE, PROT_READ | PROT_WRITE,
+				(void **)&p));
+	pattern_fill(p, PMD_BUF_SIZE, 0, 1);
+	/* a free 2 MiB-aligned spot: where cohbuf_map() would map it again */
+	ASSERT_EQ(0, cohbuf_map(self->buf.fd, 0, PMD_BUF_SIZE, PROT_READ, &spot));
+	aligned = mremap(p, PMD_BUF_SIZE, PMD_BUF_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, spot);
+	ASSERT_EQ(spot, aligned);
+	ASSERT_EQ(-1, pattern_check(aligned, PMD_BUF_SIZE, 0, 1));
+	/* one page off a 2 MiB boundary */
+	spot = mmap(NULL, PMD_BUF_SIZE + SZ_2M, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, spot);
+	q = (char *)(((uintptr_t)spot + SZ_2M - 1) & ~(SZ_2M - 1)) + page_size();
+	q = mremap(aligned, PMD_BUF_SIZE, PMD_BUF_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, q);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ(-1, pattern_check(q, PMD_BUF_SIZE, 0, 1));
+	pattern_fill(q, PMD_BUF_SIZE, 0, 2);
+	ASSERT_EQ(0, munmap(spot, PMD_BUF_SIZE + SZ_2M));
+}
+
 TEST_HARNESS_MAIN
