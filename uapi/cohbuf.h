@@ -215,4 +215,143 @@ struct cohbuf_info {
  */
 #define COHBUF_IOCTL_INFO	_IOWR(COHBUF_IOCTL_MAGIC, 0x03, struct cohbuf_info)
 
+/**
+ * DOC: Fences
+ *
+ * A cohbuf fence tells a consumer that a producer has finished with a
+ * buffer, without a GPU driver. %COHBUF_IOCTL_FENCE_ATTACH creates an
+ * unsignalled dma-fence, adds it to a dma-buf's reservation object and
+ * returns it as a standard sync_file fd; %COHBUF_IOCTL_FENCE_SIGNAL
+ * signals it. Consumers need nothing from cohbuf: poll(POLLIN) on the
+ * dma-buf (POLLOUT for a read fence), %DMA_BUF_IOCTL_SYNC,
+ * %DMA_BUF_IOCTL_EXPORT_SYNC_FILE, poll() on the sync_file, or any driver
+ * that takes sync_file fds wait for it the usual way. SYNC_IOC_FILE_INFO on
+ * the sync_file names the driver "cohbuf" and the timeline "cohbuf-fence".
+ *
+ * Each fence is a timeline of its own (its own fence context): fences on
+ * one buffer may be signalled in any order and none replaces another in
+ * the reservation object.
+ *
+ * No fence can make a consumer wait forever:
+ *
+ * - every fence signals with error -ETIMEDOUT when its timeout expires
+ *   (&cohbuf_fence_attach.timeout_ms, by default the module parameter
+ *   fence_timeout_ms, 10000; at most %COHBUF_FENCE_TIMEOUT_MAX_MS);
+ * - when the last copy of the /dev/cohbuf open file that created fences is
+ *   closed, also when its process is killed, its unsignalled fences signal
+ *   at once with error -EPIPE.
+ *
+ * A copy of that open file inherited over fork() or passed over a unix
+ * socket is the same open file: it may signal the fences. Another open()
+ * of /dev/cohbuf is another file.
+ *
+ * The module parameters max_fences_per_file and max_fences bound the
+ * unsignalled fences of one open file and of all of them.
+ * /sys/kernel/debug/cohbuf/fences lists the unsignalled fences with their
+ * buffer and their creator, /sys/kernel/debug/cohbuf/live_fences counts
+ * them.
+ */
+
+/*
+ * &cohbuf_fence_attach.flags: a write fence. Without it the fence is a
+ * read fence, which only writers wait for.
+ */
+#define COHBUF_FENCE_WRITE		0x1U
+#define COHBUF_FENCE_VALID_FLAGS	COHBUF_FENCE_WRITE
+
+/* The largest &cohbuf_fence_attach.timeout_ms and fence_timeout_ms: 10 min. */
+#define COHBUF_FENCE_TIMEOUT_MAX_MS	600000U
+
+/**
+ * struct cohbuf_fence_attach - argument of %COHBUF_IOCTL_FENCE_ATTACH
+ * @dmabuf_fd:	in: a dma-buf fd from any exporter, or -1 for a fence on no
+ *		buffer (a plain user-space fence).
+ * @flags:	in: %COHBUF_FENCE_* flags. With %COHBUF_FENCE_WRITE the fence
+ *		is added with usage DMA_RESV_USAGE_WRITE: readers and writers
+ *		wait for it. Without, with DMA_RESV_USAGE_READ: writers wait.
+ * @timeout_ms:	in: the fence signals with -ETIMEDOUT this many milliseconds
+ *		after it was created; 0 means the module parameter
+ *		fence_timeout_ms.
+ * @fence_fd:	out: the new sync_file fd, with O_CLOEXEC.
+ * @reserved:	must be zero.
+ */
+struct cohbuf_fence_attach {
+	__s32 dmabuf_fd;
+	__u32 flags;
+	__u32 timeout_ms;
+	__s32 fence_fd;
+	__u64 reserved[2];
+};
+
+/**
+ * struct cohbuf_fence_signal - argument of %COHBUF_IOCTL_FENCE_SIGNAL
+ * @fence_fd:	in: a sync_file that %COHBUF_IOCTL_FENCE_ATTACH returned, or
+ *		any sync_file holding exactly that one fence.
+ * @error:	in: 0, or a negative errno (-1 .. -4095): the fence signals
+ *		with that error, which waiters see as the sync_file's status
+ *		(SYNC_IOC_FILE_INFO) and a producer uses to report a failed
+ *		frame.
+ * @reserved:	must be zero.
+ */
+struct cohbuf_fence_signal {
+	__s32 fence_fd;
+	__s32 error;
+	__u64 reserved;
+};
+
+/**
+ * DOC: COHBUF_IOCTL_FENCE_ATTACH
+ *
+ * Creates an unsignalled fence, adds it to the reservation object of
+ * &cohbuf_fence_attach.dmabuf_fd (unless it is -1) and returns it as a
+ * sync_file in &cohbuf_fence_attach.fence_fd. The fd is installed last:
+ * on any error no fd and no fence is left behind.
+ *
+ * Return: 0 on success, or -1 with errno set to:
+ *
+ * EBADF
+ *	@dmabuf_fd is neither -1 nor an open file descriptor.
+ * EINVAL
+ *	@dmabuf_fd is an open file that is not a dma-buf; @flags holds a bit
+ *	outside %COHBUF_FENCE_VALID_FLAGS; @reserved is not zero;
+ *	@timeout_ms is above %COHBUF_FENCE_TIMEOUT_MAX_MS.
+ * ENOSPC
+ *	The open file already has max_fences_per_file unsignalled fences, or
+ *	all files together have max_fences.
+ * ENOMEM
+ *	The fence or its reservation slot could not be allocated.
+ * EINTR
+ *	A signal arrived while waiting for the buffer's reservation lock.
+ * EMFILE
+ *	The process has no free file descriptor.
+ * EFAULT
+ *	The argument pointer is not valid.
+ */
+#define COHBUF_IOCTL_FENCE_ATTACH	_IOWR(COHBUF_IOCTL_MAGIC, 0x01, struct cohbuf_fence_attach)
+
+/**
+ * DOC: COHBUF_IOCTL_FENCE_SIGNAL
+ *
+ * Signals the fence of &cohbuf_fence_signal.fence_fd, with
+ * &cohbuf_fence_signal.error. Only the open file of /dev/cohbuf that
+ * created the fence may signal it.
+ *
+ * Return: 0 on success, or -1 with errno set to:
+ *
+ * EBADF
+ *	@fence_fd is not an open file descriptor.
+ * EINVAL
+ *	@fence_fd is not a sync_file, or does not hold exactly one cohbuf
+ *	fence (a merge of several fences, or a fence of another driver);
+ *	@error is neither 0 nor in -4095 .. -1; @reserved is not zero.
+ * EPERM
+ *	Another open file of /dev/cohbuf created the fence.
+ * EALREADY
+ *	The fence has signalled already: by %COHBUF_IOCTL_FENCE_SIGNAL, by
+ *	its timeout or by the close of its creator's file.
+ * EFAULT
+ *	The argument pointer is not valid.
+ */
+#define COHBUF_IOCTL_FENCE_SIGNAL	_IOW(COHBUF_IOCTL_MAGIC, 0x02, struct cohbuf_fence_signal)
+
 #endif /* _UAPI_COHBUF_H */
