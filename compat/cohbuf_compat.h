@@ -10,6 +10,7 @@
 
 #include <linux/device.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
 #include <linux/errno.h>
 #include <linux/file.h>
@@ -141,6 +142,16 @@ static inline vm_fault_t cohbuf_vmf_insert_pfn_pmd(struct vm_fault *vmf,
 	return vmf_insert_pfn_pmd(vmf, pfn, write);
 #endif
 }
+#endif
+
+/*
+ * The ops of @fence, only to compare: 6.17 made dma_fence.ops an RCU
+ * pointer (which sparse checks), with dma_fence_driver_name().
+ */
+#ifdef COHBUF_HAVE_DMA_FENCE_DRIVER_NAME
+#define cohbuf_dma_fence_ops(fence) rcu_access_pointer((fence)->ops)
+#else
+#define cohbuf_dma_fence_ops(fence) ((fence)->ops)
 #endif
 
 #endif /* COHBUF_COMPAT_H */
