@@ -108,6 +108,31 @@ int cohbuf_new_fd_alloc(struct cohbuf_device *cdev, u64 size, u32 flags,
 void cohbuf_new_fd_install(const struct cohbuf_new_fd *nfd);
 void cohbuf_new_fd_abort(const struct cohbuf_new_fd *nfd);
 
+/*
+ * The state of one open file of /dev/cohbuf (file->private_data). A copy
+ * inherited over fork() or passed over a socket is the same open file.
+ */
+struct cohbuf_file {
+	struct cohbuf_device *cdev;
+	/* Under cohbuf_fence_lock (fence.c): */
+	struct list_head fences; /* its unsignalled fences */
+	unsigned int nr_fences;
+};
+
+/* fence.c: COHBUF_IOCTL_FENCE_ATTACH and _SIGNAL */
+struct cohbuf_fence_attach;
+struct cohbuf_fence_signal;
+struct seq_file;
+long cohbuf_ioctl_fence_attach(struct cohbuf_file *owner,
+			       struct cohbuf_fence_attach __user *uarg);
+long cohbuf_ioctl_fence_signal(struct cohbuf_file *owner,
+			       struct cohbuf_fence_signal __user *uarg);
+void cohbuf_fence_file_release(struct cohbuf_file *owner);
+unsigned int cohbuf_fences_live(void);
+void cohbuf_fences_show(struct seq_file *m);
+int cohbuf_fence_init(void);
+void cohbuf_fence_exit(void);
+
 /* heap.c: DMA_HEAP_IOCTL_ALLOC, on /dev/cohbuf and the heap nodes */
 long cohbuf_heap_ioctl(struct cohbuf_device *cdev, u32 flags,
 		       unsigned int cmd, void __user *uarg);

@@ -57,6 +57,20 @@ static int cohbuf_buffers_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(cohbuf_buffers);
 
+static int cohbuf_live_fences_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "%u\n", cohbuf_fences_live());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cohbuf_live_fences);
+
+static int cohbuf_fences_list_show(struct seq_file *m, void *unused)
+{
+	cohbuf_fences_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cohbuf_fences_list);
+
 /* debugfs is optional, and its API takes the error pointers it returns. */
 void cohbuf_debugfs_init(struct cohbuf_device *cdev)
 {
@@ -67,6 +81,10 @@ void cohbuf_debugfs_init(struct cohbuf_device *cdev)
 			    &cohbuf_live_bytes_fops);
 	debugfs_create_file("buffers", 0444, cdev->debugfs, cdev,
 			    &cohbuf_buffers_fops);
+	debugfs_create_file("live_fences", 0444, cdev->debugfs, NULL,
+			    &cohbuf_live_fences_fops);
+	debugfs_create_file("fences", 0444, cdev->debugfs, NULL,
+			    &cohbuf_fences_list_fops);
 }
 
 void cohbuf_debugfs_exit(struct cohbuf_device *cdev)

@@ -14,6 +14,7 @@
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/sizes.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/dma-heap.h>
@@ -46,6 +47,9 @@ static_assert(sizeof(struct cohbuf_range) == 24);
 static_assert(sizeof(struct cohbuf_info) == 56);
 static_assert(offsetof(struct cohbuf_info, ranges) == 24);
 static_assert(offsetof(struct cohbuf_info, reserved) == 40);
+static_assert(sizeof(struct cohbuf_fence_attach) == 32);
+static_assert(offsetof(struct cohbuf_fence_attach, reserved) == 16);
+static_assert(sizeof(struct cohbuf_fence_signal) == 16);
 
 static struct cohbuf_device cohbuf_dev = {
 	.lock = __MUTEX_INITIALIZER(cohbuf_dev.lock),
@@ -151,10 +155,34 @@ static long cohbuf_ioctl_alloc(struct cohbuf_device *cdev,
 	return 0;
 }
 
+/* misc_open() left the miscdevice in private_data; the file's state replaces it. */
+static int cohbuf_open(struct inode *inode, struct file *file)
+{
+	struct cohbuf_file *cfile;
+
+	cfile = kzalloc(sizeof(*cfile), GFP_KERNEL_ACCOUNT);
+	if (!cfile)
+		return -ENOMEM;
+	cfile->cdev = container_of(file->private_data, struct cohbuf_device,
+				   misc);
+	INIT_LIST_HEAD(&cfile->fences);
+	file->private_data = cfile;
+	return 0;
+}
+
+static int cohbuf_release(struct inode *inode, struct file *file)
+{
+	struct cohbuf_file *cfile = file->private_data;
+
+	cohbuf_fence_file_release(cfile);
+	kfree(cfile);
+	return 0;
+}
+
 static long cohbuf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	struct cohbuf_device *cdev =
-		container_of(file->private_data, struct cohbuf_device, misc);
+	struct cohbuf_file *cfile = file->private_data;
+	struct cohbuf_device *cdev = cfile->cdev;
 
 	/* dma-heap clients allocate from /dev/cohbuf as from a heap node. */
 	if (_IOC_TYPE(cmd) == DMA_HEAP_IOC_MAGIC)
@@ -165,6 +193,10 @@ static long cohbuf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return cohbuf_ioctl_alloc(cdev, (void __user *)arg);
 	case COHBUF_IOCTL_INFO:
 		return cohbuf_ioctl_info((void __user *)arg);
+	case COHBUF_IOCTL_FENCE_ATTACH:
+		return cohbuf_ioctl_fence_attach(cfile, (void __user *)arg);
+	case COHBUF_IOCTL_FENCE_SIGNAL:
+		return cohbuf_ioctl_fence_signal(cfile, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -172,6 +204,8 @@ static long cohbuf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static const struct file_operations cohbuf_fops = {
 	.owner = THIS_MODULE,
+	.open = cohbuf_open,
+	.release = cohbuf_release,
 	.unlocked_ioctl = cohbuf_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -211,9 +245,14 @@ static int __init cohbuf_init(void)
 		return -ENODEV;
 	}
 
+	ret = cohbuf_fence_init();
+	if (ret)
+		return ret;
 	cdev->pdev = cohbuf_platform_device("cohbuf", 64);
-	if (IS_ERR(cdev->pdev))
-		return PTR_ERR(cdev->pdev);
+	if (IS_ERR(cdev->pdev)) {
+		ret = PTR_ERR(cdev->pdev);
+		goto exit_fence;
+	}
 	cdev->pdev32 = cohbuf_platform_device("cohbuf-dma32", 32);
 	if (IS_ERR(cdev->pdev32)) {
 		ret = PTR_ERR(cdev->pdev32);
@@ -243,10 +282,12 @@ remove_debugfs:
 	platform_device_unregister(cdev->pdev32);
 unregister_platform:
 	platform_device_unregister(cdev->pdev);
+exit_fence:
+	cohbuf_fence_exit();
 	return ret;
 }
 
-/* Every live buffer pins the module, so none is left here. */
+/* Every live buffer and fence pins the module, so none is left here. */
 static void __exit cohbuf_exit(void)
 {
 	struct cohbuf_device *cdev = &cohbuf_dev;
@@ -256,6 +297,7 @@ static void __exit cohbuf_exit(void)
 	cohbuf_debugfs_exit(cdev);
 	platform_device_unregister(cdev->pdev32);
 	platform_device_unregister(cdev->pdev);
+	cohbuf_fence_exit();
 }
 
 module_init(cohbuf_init);
