@@ -142,6 +142,32 @@ COHBUF_API uint32_t cohbuf_crc32(uint32_t crc, const void *buf, size_t len);
  */
 COHBUF_API int cohbuf_pagemap_pfn(const void *addr, uint64_t *pfn);
 
+/*
+ * Fences (<cohbuf.h> documents the rules). cohbuf_fence_attach() creates
+ * an unsignalled fence on dma-buf @dmabuf_fd (-1 for none) with
+ * COHBUF_FENCE_* @flags and @timeout_ms (0: the module's default), and
+ * returns its sync_file fd (O_CLOEXEC). cohbuf_fence_signal() signals it
+ * from the same open file @dev, with @error 0 or a negative errno.
+ */
+COHBUF_API int cohbuf_fence_attach(int dev, int dmabuf_fd, uint32_t flags,
+				   uint32_t timeout_ms);
+COHBUF_API int cohbuf_fence_signal(int dev, int fence_fd, int error);
+/*
+ * Waits until poll() reports @events on @fd: POLLIN on a sync_file (it
+ * signalled) or on a dma-buf (its write fences signalled), POLLOUT on a
+ * dma-buf (all its fences signalled). -1 @timeout_ms waits without end.
+ * 0, -ETIME when the time ran out, or -errno.
+ */
+COHBUF_API int cohbuf_fence_wait(int fd, short events, int timeout_ms);
+/*
+ * The status of sync_file @fence_fd (SYNC_IOC_FILE_INFO): 1 signalled,
+ * 0 still active, or the negative error it signalled with. -errno if the
+ * ioctl fails.
+ */
+COHBUF_API int cohbuf_fence_status(int fence_fd);
+/* A new sync_file named @name that signals when both signalled. */
+COHBUF_API int cohbuf_fence_merge(const char *name, int fd1, int fd2);
+
 /* One live buffer, from debugfs (root only). */
 struct cohbuf_entry {
 	uint64_t ino;
