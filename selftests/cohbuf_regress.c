@@ -706,25 +706,6 @@ TEST_F_TIMEOUT(regress, importer_lock_across_copy, 60)
 	assert_baseline(&self->base, "at the end");
 }
 
-/* vgem's fence ioctls (include/uapi/drm/vgem_drm.h): libdrm does not ship them. */
-struct vgem_fence_attach {
-	uint32_t handle;
-	uint32_t flags;
-	uint32_t out_fence;
-	uint32_t pad;
-};
-
-struct vgem_fence_signal {
-	uint32_t fence;
-	uint32_t flags;
-};
-
-#define VGEM_FENCE_WRITE	0x1
-#define DRM_IOCTL_VGEM_FENCE_ATTACH \
-	DRM_IOWR(DRM_COMMAND_BASE + 0x1, struct vgem_fence_attach)
-#define DRM_IOCTL_VGEM_FENCE_SIGNAL \
-	DRM_IOW(DRM_COMMAND_BASE + 0x2, struct vgem_fence_signal)
-
 /* One FILL or CRC32 of the importer, in a thread of its own. */
 struct access_job {
 	int imp;
