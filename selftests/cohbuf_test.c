@@ -185,6 +185,13 @@ int live_read(struct live *live)
 	return ret;
 }
 
+int fences_live(uint64_t *fences)
+{
+	int ret = debugfs_ready();
+
+	return ret ? ret : read_u64(DEBUGFS_DIR "/live_fences", fences);
+}
+
 int row_read(uint64_t ino, struct cohbuf_entry *row)
 {
 	struct cohbuf_entry *list;
@@ -410,6 +417,9 @@ int counters_get(struct counters *c)
 		return ret;
 	c->buffers = live.buffers;
 	c->bytes = live.bytes;
+	ret = fences_live(&c->fences);
+	if (ret)
+		return ret;
 	/* The importer is optional: without it, nothing is attached. */
 	c->attachments = 0;
 	if (!access(IMP_DEBUGFS_DIR, F_OK)) {
@@ -424,7 +434,8 @@ static bool counters_equal(const struct counters *a,
 			   const struct counters *b)
 {
 	return a->buffers == b->buffers && a->bytes == b->bytes &&
-	       a->attachments == b->attachments && a->bufinfo == b->bufinfo;
+	       a->attachments == b->attachments && a->bufinfo == b->bufinfo &&
+	       a->fences == b->fences;
 }
 
 int counters_wait(const struct counters *want, int timeout_ms,
@@ -448,9 +459,10 @@ int counters_wait(const struct counters *want, int timeout_ms,
 
 const char *counters_str(const struct counters *c, char *buf, size_t len)
 {
-	snprintf(buf, len, "buffers %llu, bytes %llu, attachments %llu, bufinfo %llu",
+	snprintf(buf, len, "buffers %llu, bytes %llu, attachments %llu, bufinfo %llu, fences %llu",
 		 (unsigned long long)c->buffers, (unsigned long long)c->bytes,
-		 (unsigned long long)c->attachments, (unsigned long long)c->bufinfo);
+		 (unsigned long long)c->attachments, (unsigned long long)c->bufinfo,
+		 (unsigned long long)c->fences);
 	return buf;
 }
 

@@ -67,6 +67,9 @@ struct live {
 /* Reads both counters (mounting debugfs if needed): 0, or -errno. */
 int live_read(struct live *live);
 
+/* debugfs live_fences, the unsignalled cohbuf fences: 0, or -errno. */
+int fences_live(uint64_t *fences);
+
 /* The row of buffer @ino: 0, -ENOENT if it is not listed, or -errno. */
 int row_read(uint64_t ino, struct cohbuf_entry *row);
 
@@ -100,14 +103,15 @@ int imp_live(uint64_t *attachments);
 /*
  * Everything the modules and the dma-buf core count, for leak checks after
  * a failed call, a killed process or a race: cohbuf's live buffers and
- * bytes, the importer's attachments, and the cohbuf buffers listed in
- * dma_buf/bufinfo.
+ * bytes, the importer's attachments, the cohbuf buffers listed in
+ * dma_buf/bufinfo, and cohbuf's unsignalled fences.
  */
 struct counters {
 	uint64_t buffers;
 	uint64_t bytes;
 	uint64_t attachments;
 	uint64_t bufinfo;
+	uint64_t fences;
 };
 
 /* Reads them all: 0, or -errno. */
