@@ -43,6 +43,7 @@
 
 #define NBUFS		12		/* dma-buf fds kept at most */
 #define NHANDLES	12		/* importer handles kept at most */
+#define NFENCES		8		/* sync_files of cohbuf fences kept at most */
 #define SANDBOX_PAGES	1024		/* address space the mmaps go to */
 #define ARG_PAGES	4		/* rw, rw, read-only, none */
 #define NOTHERS		4
@@ -56,6 +57,7 @@ struct fuzz {
 	int bufs[NBUFS];
 	int others[4];		/* a pipe's ends, /dev/null, a memfd */
 	uint32_t handles[NHANDLES];
+	int fences[NFENCES];
 	char *sandbox;
 	char *args;		/* rw | rw | ro | none */
 	uint64_t calls;
@@ -369,6 +371,48 @@ static void fuzz_import_sync_file(struct fuzz *f, void *arg, bool valid)
 	call_ioctl(f, pick_buf(f), DMA_BUF_IOCTL_IMPORT_SYNC_FILE, arg);
 }
 
+static int pick_fence(struct fuzz *f)
+{
+	int fd = f->fences[rnd(f, NFENCES)];
+
+	return fd >= 0 && rnd(f, 6) ? fd : pick_fd_arg(f);
+}
+
+/* Mostly valid, now and then a bad flag, reserved word or timeout. */
+static void fuzz_fence_attach(struct fuzz *f, void *arg, bool valid)
+{
+	struct cohbuf_fence_attach *att = (void *)f->args;
+	unsigned int i;
+
+	memset(att, 0, sizeof(*att));
+	att->dmabuf_fd = rnd(f, 4) ? pick_buf(f) : (rnd(f, 2) ? -1 : pick_fd_arg(f));
+	att->flags = rnd(f, 8) ? rnd(f, COHBUF_FENCE_VALID_FLAGS + 1) : rnd64(f);
+	/* short timeouts, so that timeouts race with the rest */
+	att->timeout_ms = rnd(f, 8) ? rnd(f, 200) : (uint32_t)rnd64(f);
+	if (!rnd(f, 8))
+		att->reserved[rnd(f, 2)] = rnd64(f);
+	if (call_ioctl(f, rnd(f, 8) ? f->dev : pick_target(f), COHBUF_IOCTL_FENCE_ATTACH,
+		       arg) || arg != f->args || !valid)
+		return;
+	i = rnd(f, NFENCES);
+	if (f->fences[i] >= 0)
+		close(f->fences[i]);
+	f->fences[i] = att->fence_fd;
+}
+
+static void fuzz_fence_signal(struct fuzz *f, void *arg, bool valid)
+{
+	struct cohbuf_fence_signal *sig = (void *)f->args;
+
+	(void)valid;
+	memset(sig, 0, sizeof(*sig));
+	sig->fence_fd = pick_fence(f);
+	sig->error = rnd(f, 2) ? 0 : rnd(f, 2) ? -(int32_t)rnd(f, 4200) : (int32_t)rnd64(f);
+	if (!rnd(f, 8))
+		sig->reserved = rnd64(f);
+	call_ioctl(f, rnd(f, 8) ? f->dev : pick_target(f), COHBUF_IOCTL_FENCE_SIGNAL, arg);
+}
+
 /* Our commands with the wrong file. */
 static void fuzz_wrong_file(struct fuzz *f, void *arg, bool valid)
 {
@@ -383,6 +427,8 @@ static const struct fuzz_ioctl {
 } our_ioctls[] = {
 	{ "COHBUF_IOCTL_ALLOC", fuzz_alloc },
 	{ "COHBUF_IOCTL_INFO", fuzz_info },
+	{ "COHBUF_IOCTL_FENCE_ATTACH", fuzz_fence_attach },
+	{ "COHBUF_IOCTL_FENCE_SIGNAL", fuzz_fence_signal },
 	{ "COHBUF_IMP_IOCTL_ATTACH", fuzz_attach },
 	{ "COHBUF_IMP_IOCTL_DETACH", fuzz_detach },
 	{ "COHBUF_IMP_IOCTL_FILL", fuzz_fill },
@@ -688,6 +734,8 @@ FIXTURE_SETUP(fuzz)
 	f->imp = test_open_importer();
 	for (i = 0; i < NBUFS; i++)
 		f->bufs[i] = -1;
+	for (i = 0; i < NFENCES; i++)
+		f->fences[i] = -1;
 	f->sandbox = mmap(NULL, SANDBOX_PAGES * f->ps, PROT_NONE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	ASSERT_NE(MAP_FAILED, f->sandbox);
