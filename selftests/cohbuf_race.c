@@ -13,6 +13,8 @@
  *     vmap and map, which run under it;
  *   - a concurrent close() of the same buffers' fds, inherited by every
  *     process, while others attach, map and name them.
+ * A second test races the three ways a cohbuf fence signals: SIGNAL, its
+ * timeout and the close of the file that created it.
  * On the debug kernel, lockdep, KASAN and the DMA-API checker watch. The
  * calls may fail only with the errnos a race explains (the fd was closed
  * or reused, the handle already detached); at the end every counter is
@@ -547,6 +549,14 @@ static int proc_main(struct proc *p, int nthreads, uint64_t seed)
 
 IMP_FIXTURE(race)
 
+/* No write fence is left on @fd: poll() reports it readable at once. */
+static bool ready_for_readers(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1;
+}
+
 TEST_F_TIMEOUT(race, everything_at_once, 3000)
 {
 	long seconds = stress_param("COHBUF_RACE_SECONDS", 10, 60);
@@ -623,6 +633,88 @@ TEST_F_TIMEOUT(race, everything_at_once, 3000)
 					    race_ops[sh->last_op].name, sh->last_errno,
 					    strerror(sh->last_errno));
 	ASSERT_TRUE(back);
+}
+
+/* One round of the fence race: a thread signals while timeouts and close race it. */
+struct fence_round {
+	int dev;
+	int fences[16];
+	int nr;
+	uint64_t ok, already, closed, unexpected;
+};
+
+static void *fence_signaller(void *p)
+{
+	struct fence_round *r = p;
+	int i, ret;
+
+	for (i = 0; i < r->nr; i++) {
+		ret = cohbuf_fence_signal(r->dev, r->fences[i], i % 3 ? 0 : -EIO);
+		if (!ret)
+			r->ok++;
+		else if (ret == -EALREADY)
+			r->already++;	/* its timeout or the close came first */
+		else if (ret == -EBADF)
+			r->closed++;	/* the device fd was closed under us */
+		else
+			r->unexpected++;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(race, fence_signal_timeout_close, 3000)
+{
+	long seconds = stress_param("COHBUF_RACE_SECONDS", 10, 60);
+	uint64_t rng = (uint64_t)getpid() * 2654435761ULL, rounds = 0, signalled[4] = { 0 };
+	struct fence_round r;
+	struct timespec start, now;
+	pthread_t tid;
+	int buf, i, st;
+
+	buf = test_alloc(self->dev, SZ_4K, O_RDWR | O_CLOEXEC);
+	memset(&r, 0, sizeof(r));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		r.dev = test_open();
+		r.nr = 1 + rng_below(&rng, 16);
+		for (i = 0; i < r.nr; i++) {
+			r.fences[i] = cohbuf_fence_attach(r.dev, rng_below(&rng, 2) ? buf : -1,
+							  rng_below(&rng, 2), 1 + rng_below(&rng, 3));
+			ASSERT_LE(0, r.fences[i]) TH_LOG("attach: %s", strerror(-r.fences[i]));
+		}
+		ASSERT_EQ(0, pthread_create(&tid, NULL, fence_signaller, &r));
+		usleep(rng_below(&rng, 3000));
+		close(r.dev);
+		ASSERT_EQ(0, pthread_join(tid, NULL));
+		/* every fence has signalled, one way or another */
+		for (i = 0; i < r.nr; i++) {
+			ASSERT_EQ(0, cohbuf_fence_wait(r.fences[i], POLLIN, 20000));
+			st = cohbuf_fence_status(r.fences[i]);
+			if (st == 1)
+				signalled[0]++;
+			else if (st == -EIO)
+				signalled[1]++;
+			else if (st == -ETIMEDOUT)
+				signalled[2]++;
+			else if (st == -EPIPE)
+				signalled[3]++;
+			else
+				ASSERT_EQ(1, st) TH_LOG("fence status %d", st);
+			close(r.fences[i]);
+		}
+		ASSERT_TRUE(ready_for_readers(buf));
+		rounds++;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec - start.tv_sec < seconds);
+	close(buf);
+
+	ksft_print_msg("reliability: fence races: %llu rounds; SIGNAL 0 %llu, EALREADY %llu, EBADF %llu; signalled by SIGNAL %llu (+%llu with an error), timeout %llu, close %llu\n",
+		       (unsigned long long)rounds, (unsigned long long)r.ok,
+		       (unsigned long long)r.already, (unsigned long long)r.closed,
+		       (unsigned long long)signalled[0], (unsigned long long)signalled[1],
+		       (unsigned long long)signalled[2], (unsigned long long)signalled[3]);
+	ASSERT_EQ(0, r.unexpected);
+	assert_baseline(&self->base, "after the fence races");
 }
 
 TEST_HARNESS_MAIN
