@@ -4,12 +4,15 @@
  * allocates buffers, maps and names them, and passes them over a unix
  * socket (SCM_RIGHTS, both ways, sometimes with fds still in flight) to a
  * receiver, which maps them, attaches them to the importer, fills and
- * checksums them, and forks a child that holds some of them. After a random
+ * checksums them, and forks a child that holds some of them. Both attach
+ * cohbuf fences to the buffers and leave some unsignalled; the sender
+ * passes some of their sync_files too. After a random
  * delay the whole group, or its members one by one, get SIGKILL: in the
  * middle of an ioctl, an mmap, a large allocation's chunk loop, a sendmsg.
  *
  * After each batch of rounds every counter returns to baseline (cohbuf's
- * buffers and bytes, the importer's attachments, dma-buf bufinfo). At the
+ * buffers and bytes, the importer's attachments, dma-buf bufinfo, cohbuf's
+ * unsignalled fences: every fence of a killed process has signalled). At the
  * end both modules unload, proving that nothing holds a reference, and are
  * loaded again from the build.
  */
@@ -41,6 +44,7 @@ struct worker {
 	int held[HELD];
 	void *map[HELD];
 	size_t len[HELD];
+	int fences[HELD];	/* sync_files of cohbuf fences, or -1 */
 };
 
 static uint64_t pick_size(struct worker *w)
@@ -111,7 +115,29 @@ static int alloc_any(struct worker *w, uint64_t size)
 	return fd;
 }
 
-/* The sender: allocate, map, name, send; take some back. */
+/*
+ * A cohbuf fence on @fd (write or read), kept in a slot: the one it
+ * replaces is signalled, or just closed and left unsignalled. The new
+ * sync_file, or -1.
+ */
+static int fence_any(struct worker *w, int fd)
+{
+	unsigned int i = rng_below(&w->rng, HELD);
+	int fence;
+
+	fence = cohbuf_fence_attach(w->dev, fd, rng_below(&w->rng, 2), 0);
+	if (fence < 0)
+		return -1;
+	if (w->fences[i] >= 0) {
+		if (rng_below(&w->rng, 2))
+			cohbuf_fence_signal(w->dev, w->fences[i], 0);
+		close(w->fences[i]);
+	}
+	w->fences[i] = fence;
+	return fence;
+}
+
+/* The sender: allocate, map, name, fence, send; take some back. */
 static void sender(struct worker *w)
 {
 	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW };
@@ -132,7 +158,10 @@ static void sender(struct worker *w)
 		other = random_held(w);
 		if (other >= 0 && other != fd)
 			fds[n++] = other;
-		if (rng_below(&w->rng, 4) == 0)
+		fd = fence_any(w, fd);
+		if (fd >= 0 && rng_below(&w->rng, 2))
+			fds[n++] = fd;		/* a sync_file in flight */
+		else if (rng_below(&w->rng, 4) == 0)
 			fds[n++] = w->sock;	/* a socket in flight over itself */
 		cohbuf_send_fds(w->sock, fds, n, "x", 1);
 		/* whatever the receiver sent back, non-blocking */
@@ -165,10 +194,11 @@ static void receiver(struct worker *w)
 		}
 		for (k = 0; k < n; k++) {
 			if (cohbuf_size(got[k], &size)) {
-				close(got[k]);	/* the socket itself */
+				close(got[k]);	/* the socket itself, a sync_file */
 				continue;
 			}
 			i = hold(w, got[k], size);
+			fence_any(w, got[k]);
 			map_slot(w, i, rng_below(&w->rng, 2));
 			if (nh == HELD)
 				cohbuf_importer_detach(w->imp, handles[--nh]);
@@ -213,8 +243,10 @@ static pid_t start_round(uint64_t seed)
 		return pid;
 	}
 	setpgid(0, 0);
-	for (i = 0; i < HELD; i++)
+	for (i = 0; i < HELD; i++) {
 		w.held[i] = -1;
+		w.fences[i] = -1;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		_exit(1);
 	w.dev = cohbuf_open();
