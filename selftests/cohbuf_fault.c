@@ -5,8 +5,9 @@
  *
  * Allocation (scattered, contiguous from one buddy block or from a range
  * that alloc_contig_range() empties, below 4 GiB), export, mmap (and
- * splitting, moving and forking a mapping),
- * naming, and the importer's attach + map + vmap run while failslab and
+ * splitting, moving and forking a mapping), naming, the importer's
+ * attach + map + vmap and cohbuf's fence attach (the fence, its sync_file,
+ * its reservation slot) run while failslab and
  * fail_page_alloc fail the kernel's allocations, in two ways:
  *
  *   sweep   /proc/thread-self/fail-nth fails the 1st, 2nd, 3rd, ...
@@ -258,7 +259,7 @@ struct op {
 	int (*undo)(struct fault *f, const struct op *op, struct op_state *s);
 	uint64_t size;
 	uint32_t fd_flags;
-	uint32_t flags;		/* COHBUF_ALLOC_* for the allocations */
+	uint32_t flags;		/* COHBUF_ALLOC_* for the allocations; 1: a fence on no buffer */
 };
 
 struct fault {
@@ -472,6 +473,19 @@ static int op_open_dev_run(struct fault *f, const struct op *op, struct op_state
 	return op_keep_fd(s, cohbuf_open());
 }
 
+/*
+ * A cohbuf fence on the buffer (or on none, with op->flags), signalled at
+ * once so that no fence waits for its timeout after the run.
+ */
+static int op_fence_run(struct fault *f, const struct op *op, struct op_state *s)
+{
+	int fence, ret;
+
+	fence = cohbuf_fence_attach(f->dev, op->flags ? -1 : s->fd, COHBUF_FENCE_WRITE, 0);
+	ret = op_keep_fd(s, fence);
+	return ret ? ret : cohbuf_fence_signal(f->dev, fence, 0);
+}
+
 static int op_prepare_none(struct fault *f, const struct op *op, struct op_state *s)
 {
 	(void)f;
@@ -517,6 +531,8 @@ static const struct op ops[] = {
 	{ "DMA_BUF_SET_NAME", op_prepare_buffer, op_name_run, op_undo, PAGE, 0, 0 },
 	{ "open /dev/cohbuf_importer", op_prepare_none, op_open_importer_run, op_undo, 0, 0, 0 },
 	{ "open /dev/cohbuf", op_prepare_none, op_open_dev_run, op_undo, 0, 0, 0 },
+	{ "fence attach on a buffer", op_prepare_buffer, op_fence_run, op_undo, PAGE, 0, 0 },
+	{ "fence attach on no buffer", op_prepare_none, op_fence_run, op_undo, 0, 0, 1 },
 };
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
 
