@@ -35,6 +35,7 @@ int cmd_get(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
+int cmd_fence(int argc, char **argv);
 int cmd_heap(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 

@@ -22,6 +22,10 @@ static const char usage_text[] =
 	"                     show the served buffer's flags and physical ranges\n"
 	"  import SOCKET      hand the buffer to /dev/cohbuf_importer, print its CRC-32\n"
 	"  ls [--json]        list the live buffers (debugfs, root only)\n"
+	"  fence write SOCKET [--ms MS] [--error ERRNO] [--read]\n"
+	"  fence wait SOCKET [--timeout MS] [--write]\n"
+	"  fence ls           fence the served buffer as a producer, wait for it as\n"
+	"                     a consumer, list the unsignalled fences\n"
 	"  heap [list | link | unlink]\n"
 	"                     the dma-heap nodes and their links in /dev/dma_heap\n"
 	"  bench [ARGS]       run cohbuf-bench\n"
@@ -43,6 +47,7 @@ static const struct {
 	{ "info", cmd_info },
 	{ "import", cmd_import },
 	{ "ls", cmd_ls },
+	{ "fence", cmd_fence },
 	{ "heap", cmd_heap },
 	{ "bench", cmd_bench },
 };
