@@ -5,18 +5,25 @@
  * Then hand the fd to the kernel-side importer, /dev/cohbuf_importer, which
  * reports the same from its DMA addresses and kernel mapping, and writes a
  * watermark for the producer to find.
+ *
+ * Then, for each frame the producer announces with its fence, wait with
+ * poll() on the dma-buf, as any implicit-sync consumer does, and read it;
+ * the fence's sync_file tells whether the frame completed or failed.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libcohbuf.h"
 #include "demo.h"
+#include "frame.h"
 
 static int die(const char *what, int err)
 {
@@ -78,6 +85,48 @@ out:
 	return ret;
 }
 
+static uint32_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint32_t)(t.tv_sec * 1000 + t.tv_nsec / 1000000);
+}
+
+/* Each announced frame: wait for its write fence on the dma-buf, read it. */
+static int fenced_frames(int sock, int fd, const void *map, uint64_t size)
+{
+	struct demo_frame frame = { 0 };
+	struct demo_frame_reply r;
+	uint32_t start;
+	int fence, ret;
+
+	while (!frame.last) {
+		ret = cohbuf_recv_fds(sock, &fence, 1, &frame, sizeof(frame));
+		if (ret != 1)
+			return ret < 0 ? ret : -EBADMSG;
+		start = now_ms();
+		ret = cohbuf_fence_wait(fd, POLLIN, -1);
+		if (ret)
+			return ret;
+		r.seq = frame.seq;
+		r.waited_ms = now_ms() - start;
+		r.status = cohbuf_fence_status(fence);
+		r.crc32 = cohbuf_crc32(0, map, size);
+		close(fence);
+		if (r.status == 1)
+			printf("consumer: frame %u: poll() on the dma-buf returned after %u ms; read it, crc32 %08x\n",
+			       r.seq, r.waited_ms, r.crc32);
+		else
+			printf("consumer: frame %u: poll() returned after %u ms, but the frame failed: %s; not displayed\n",
+			       r.seq, r.waited_ms, strerror(-r.status));
+		fflush(stdout);
+		if (write(sock, &r, sizeof(r)) != sizeof(r))
+			return -errno;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct demo_reply reply = { 0 };
@@ -122,6 +171,9 @@ int main(int argc, char **argv)
 		       reply.importer.crc32);
 	if (write(sock, &reply, sizeof(reply)) != sizeof(reply))
 		return die("reply", errno);
+	ret = fenced_frames(sock, fd, map, theirs.size);
+	if (ret)
+		return die("fenced frames", -ret);
 	unlink(argv[1]);
 	return 0;
 }

@@ -3,19 +3,28 @@
  * cohbuf demo producer: allocate one 4K RGBA frame from /dev/cohbuf, paint
  * it, and hand the dma-buf fd to the consumer over a unix socket. Then
  * compare what the consumer saw with what we see.
+ *
+ * Then paint DEMO_FRAMES more frames into the same buffer, each under a
+ * cohbuf write fence that the consumer waits for with poll() on the
+ * dma-buf, and one last frame in a child that is killed halfway: its
+ * fence signals with an error and the consumer wakes up, not hangs.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "libcohbuf.h"
 #include "demo.h"
+#include "frame.h"
 
 static int die(const char *what, int err)
 {
@@ -23,13 +32,22 @@ static int die(const char *what, int err)
 	return 1;
 }
 
-/* A colour gradient, so the frame is not trivially compressible. */
+/*
+ * A colour gradient, so the frame is not trivially compressible; @seq
+ * shifts it, so that each frame differs. Rows [@from, @to).
+ */
+static void paint_rows(uint32_t *px, uint32_t seq, uint32_t from, uint32_t to)
+{
+	px += (size_t)from * DEMO_WIDTH;
+	for (uint32_t y = from; y < to; y++)
+		for (uint32_t x = 0; x < DEMO_WIDTH; x++)
+			*px++ = 0xff000000U | ((x + seq * 64) * 255 / DEMO_WIDTH) << 16 |
+				(y * 255 / DEMO_HEIGHT) << 8 | ((x ^ y ^ seq) & 0xff);
+}
+
 static void paint(uint32_t *px)
 {
-	for (uint32_t y = 0; y < DEMO_HEIGHT; y++)
-		for (uint32_t x = 0; x < DEMO_WIDTH; x++)
-			*px++ = 0xff000000U | (x * 255 / DEMO_WIDTH) << 16 |
-				(y * 255 / DEMO_HEIGHT) << 8 | ((x ^ y) & 0xff);
+	paint_rows(px, 0, 0, DEMO_HEIGHT);
 }
 
 static int connect_to(const char *path)
@@ -62,6 +80,100 @@ static int check_watermark(const uint32_t *px, uint32_t mark)
 	}
 	printf("producer: reads the importer's watermark %#x in the first %d bytes of its mapping\n",
 	       mark, DEMO_MARK_LEN);
+	return 0;
+}
+
+/* Attach a write fence, announce the frame with its sync_file: the fence. */
+static int frame_begin(int dev, int fd, int sock, uint32_t seq, bool last)
+{
+	struct demo_frame frame = { .seq = seq, .last = last };
+	int fence, ret;
+
+	fence = cohbuf_fence_attach(dev, fd, COHBUF_FENCE_WRITE, 0);
+	if (fence < 0)
+		return fence;
+	ret = cohbuf_send_fds(sock, &fence, 1, &frame, sizeof(frame));
+	if (ret) {
+		close(fence);
+		return ret;
+	}
+	return fence;
+}
+
+static int frame_reply(int sock, uint32_t seq, struct demo_frame_reply *r)
+{
+	if (read(sock, r, sizeof(*r)) != sizeof(*r))
+		return -EPROTO;
+	return r->seq == seq ? 0 : -EPROTO;
+}
+
+/* DEMO_FRAMES frames, each painted under a write fence the consumer waits for. */
+static int fenced_frames(int dev, int fd, int sock, uint32_t *map)
+{
+	struct demo_frame_reply r;
+	int fence, ret;
+	uint32_t crc;
+
+	for (uint32_t seq = 1; seq <= DEMO_FRAMES; seq++) {
+		fence = frame_begin(dev, fd, sock, seq, false);
+		if (fence < 0)
+			return die("attach a fence", -fence);
+		printf("producer: frame %u: write fence attached, painting\n", seq);
+		fflush(stdout);
+		paint_rows(map, seq, 0, DEMO_HEIGHT);
+		crc = cohbuf_crc32(0, map, DEMO_SIZE);
+		ret = cohbuf_fence_signal(dev, fence, 0);
+		close(fence);
+		if (ret)
+			return die("signal the fence", -ret);
+		ret = frame_reply(sock, seq, &r);
+		if (ret)
+			return die("the consumer's reply", -ret);
+		if (r.status != 1 || r.crc32 != crc) {
+			printf("producer: MISMATCH: frame %u: the consumer read crc32 %08x (status %d), painted %08x\n",
+			       seq, r.crc32, r.status, crc);
+			return 1;
+		}
+		printf("producer: frame %u: signalled; the consumer slept %u ms in poll() and read the whole frame (crc32 %08x)\n",
+		       seq, r.waited_ms, crc);
+	}
+	return 0;
+}
+
+/*
+ * A producer of its own (its own open file of /dev/cohbuf) attaches the
+ * last frame's fence and is killed halfway through painting it.
+ */
+static int killed_frame(int fd, int sock, uint32_t *map)
+{
+	struct demo_frame_reply r;
+	int status, ret;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return die("fork", errno);
+	if (pid == 0) {
+		int dev = cohbuf_open();
+
+		if (dev < 0 || frame_begin(dev, fd, sock, DEMO_FRAMES + 1, true) < 0)
+			_exit(1);
+		paint_rows(map, DEMO_FRAMES + 1, 0, DEMO_HEIGHT / 2);
+		raise(SIGKILL);
+	}
+	waitpid(pid, &status, 0);
+	printf("producer: frame %u: a second producer attached its fence and was killed halfway (%s)\n",
+	       DEMO_FRAMES + 1, WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited");
+	ret = frame_reply(sock, DEMO_FRAMES + 1, &r);
+	if (ret)
+		return die("the consumer's reply", -ret);
+	if (r.status != -EPIPE) {
+		printf("producer: MISMATCH: the consumer saw status %d, not -EPIPE\n", r.status);
+		return 1;
+	}
+	printf("producer: frame %u: the consumer woke after %u ms with the fence's error: %s\n",
+	       DEMO_FRAMES + 1, r.waited_ms, strerror(-r.status));
 	return 0;
 }
 
@@ -123,5 +235,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("producer: match: the importer's DMA addresses are the same frames, its CRC the same\n");
-	return check_watermark(map, theirs.watermark);
+	ret = check_watermark(map, theirs.watermark);
+	if (!ret)
+		ret = fenced_frames(dev, fd, sock, map);
+	if (!ret)
+		ret = killed_frame(fd, sock, map);
+	return ret;
 }
