@@ -245,6 +245,10 @@ struct cohbuf_info {
  * socket is the same open file: it may signal the fences. Another open()
  * of /dev/cohbuf is another file.
  *
+ * %DMA_BUF_IOCTL_SYNC waits for fences too: a producer that brackets its
+ * writes with it starts (%DMA_BUF_SYNC_START) before attaching its write
+ * fence, or it waits for its own fence until the timeout.
+ *
  * The module parameters max_fences_per_file and max_fences bound the
  * unsignalled fences of one open file and of all of them.
  * /sys/kernel/debug/cohbuf/fences lists the unsignalled fences with their
