@@ -141,6 +141,9 @@ void metric_import(const size_t *sizes, unsigned int n);
 /* entries.c: cohbuf's mappings with 2 MiB and with 4 KiB entries */
 void metric_entries(const size_t *sizes, unsigned int n);
 
+/* fence.c: at its own sizes */
+void metric_fence(const size_t *sizes, unsigned int n);
+
 /* contig.c: at its own sizes */
 void metric_contig(const size_t *sizes, unsigned int n);
 
