@@ -253,6 +253,7 @@ static const struct metric {
 	{ .name = "import", .run = metric_import },
 	{ .name = "overhead", .run = metric_overhead },
 	{ .name = "entries", .run = metric_entries },
+	{ .name = "fence", .run = metric_fence },
 	/* On a 2 GiB guest, and the page cache it fills would weigh on the rest. */
 	{ .name = "contig", .run = metric_contig, .alone = true },
 };
