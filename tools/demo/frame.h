@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#define DEMO_FRAMES	3	/* painted by the producer */
+#define DEMO_FRAMES	3U	/* painted by the producer */
 
 /*
  * Sent, with the frame's sync_file, once its write fence is attached and
