@@ -44,7 +44,7 @@ int cohbuf_fence_wait(int fd, short events, int timeout_ms)
 		return -errno;
 	if (ret == 0)
 		return -ETIME;
-	return pfd.revents & (POLLERR | POLLNVAL) ? -EINVAL : 0;
+	return (pfd.revents & (POLLERR | POLLNVAL)) ? -EINVAL : 0;
 }
 
 int cohbuf_fence_status(int fence_fd)
