@@ -68,7 +68,10 @@ static DEFINE_SPINLOCK(cohbuf_fence_lock);
 static LIST_HEAD(cohbuf_fences);	/* under cohbuf_fence_lock */
 static unsigned int cohbuf_nr_fences;	/* under cohbuf_fence_lock */
 
-/* Runs the timeouts; it may have to run while memory is short. */
+/*
+ * Runs the timeouts, on any CPU (7.x wants WQ_UNBOUND or WQ_PERCPU said);
+ * it may have to run while memory is short.
+ */
 static struct workqueue_struct *cohbuf_fence_wq;
 
 /*
@@ -279,14 +282,20 @@ static struct sync_file *cohbuf_fence_new(struct cohbuf_file *owner,
 	ret = cohbuf_fence_publish(cf, owner);
 	if (ret)
 		goto put_sync_file;
+	/*
+	 * The timeout is queued before the fence is in the reservation
+	 * object, from which another thread of the owner could export it and
+	 * signal it at once: whoever signals it finds the work queued and
+	 * cancels it, so no work outlives the signal.
+	 */
+	dma_fence_get(&cf->base);
+	queue_delayed_work(cohbuf_fence_wq, &cf->timeout,
+			   msecs_to_jiffies(cf->timeout_ms));
 	if (dmabuf) {
 		ret = cohbuf_fence_add_to_resv(cf, dmabuf);
 		if (ret)
 			goto unpublish;
 	}
-	dma_fence_get(&cf->base);
-	queue_delayed_work(cohbuf_fence_wq, &cf->timeout,
-			   msecs_to_jiffies(cf->timeout_ms));
 	/* The sync_file, the lists and the timeout hold their own. */
 	dma_fence_put(&cf->base);
 	return sync_file;
@@ -444,7 +453,7 @@ void cohbuf_fences_show(struct seq_file *m)
 
 int cohbuf_fence_init(void)
 {
-	cohbuf_fence_wq = alloc_workqueue("cohbuf_fence",
+	cohbuf_fence_wq = alloc_workqueue("cohbuf_fence", WQ_UNBOUND |
 					  WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
 	return cohbuf_fence_wq ? 0 : -ENOMEM;
 }
