@@ -103,7 +103,7 @@ static void cohbuf_vm_close(struct vm_area_struct *vma)
 /*
  * A 4 KiB fault: the first touch of a part no 2 MiB entry covers, or a
  * touch after the entries were zapped (a 2 MiB entry split by munmap() or
- * mprotect() of part of it, fork()). Fill the VMA's part of the 2 MiB-aligned
+ * mprotect() of part of it). Fill the VMA's part of the 2 MiB-aligned
  * block around the address, so that a block a 2 MiB entry can still take is
  * never given a page table by its neighbour's fault.
  */
@@ -184,10 +184,33 @@ static vm_fault_t cohbuf_vm_huge_fault(struct vm_fault *vmf,
 					 vmf->flags & FAULT_FLAG_WRITE);
 }
 
+/*
+ * The 4 KiB fault of a mapping that takes 2 MiB entries. The core tries
+ * ->huge_fault first only while the VMA allows huge entries at that moment,
+ * which prctl(PR_SET_THP_DISABLE) changes under a fault that holds the VMA
+ * lock alone. So a block that can take a 2 MiB entry takes one here too:
+ * it must never get a page table, which a concurrent 2 MiB fault would
+ * meet, and apply_to_page_range() must never meet a 2 MiB entry.
+ */
+static vm_fault_t cohbuf_vm_huge_fallback(struct vm_fault *vmf)
+{
+	pmd_t pmd = pmdp_get_lockless(vmf->pmd);
+	vm_fault_t ret;
+
+	if (pmd_leaf(pmd))
+		return VM_FAULT_NOPAGE;
+	if (pmd_none(pmd)) {
+		ret = cohbuf_vm_huge_fault(vmf, PMD_ORDER);
+		if (ret != VM_FAULT_FALLBACK)
+			return ret;
+	}
+	return cohbuf_vm_fault(vmf);
+}
+
 static const struct vm_operations_struct cohbuf_vm_huge_ops = {
 	.open = cohbuf_vm_open,
 	.close = cohbuf_vm_close,
-	.fault = cohbuf_vm_fault,
+	.fault = cohbuf_vm_huge_fallback,
 	.huge_fault = cohbuf_vm_huge_fault,
 };
 
