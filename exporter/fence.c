@@ -50,7 +50,7 @@ static unsigned int cohbuf_fence_timeout_ms = 10000;
 module_param_cb(fence_timeout_ms, &cohbuf_fence_timeout_ops,
 		&cohbuf_fence_timeout_ms, 0644);
 MODULE_PARM_DESC(fence_timeout_ms,
-		 "A fence signals with -ETIMEDOUT after this many ms unless its ATTACH gave a timeout (default 10000, 1 to 600000)");
+		 "A fence signals with -ETIMEDOUT after this many ms unless its ATTACH gave a timeout (default 10000, 1 to 60000)");
 
 static unsigned int cohbuf_max_fences_per_file = 1024;
 module_param_named(max_fences_per_file, cohbuf_max_fences_per_file, uint,

@@ -263,8 +263,12 @@ struct cohbuf_info {
 #define COHBUF_FENCE_WRITE		0x1U
 #define COHBUF_FENCE_VALID_FLAGS	COHBUF_FENCE_WRITE
 
-/* The largest &cohbuf_fence_attach.timeout_ms and fence_timeout_ms: 10 min. */
-#define COHBUF_FENCE_TIMEOUT_MAX_MS	600000U
+/*
+ * The largest &cohbuf_fence_attach.timeout_ms and fence_timeout_ms: one
+ * minute. Every driver that waits on the buffer waits for the fence,
+ * eviction and reclaim included, so the bound is kept short.
+ */
+#define COHBUF_FENCE_TIMEOUT_MAX_MS	60000U
 
 /**
  * struct cohbuf_fence_attach - argument of %COHBUF_IOCTL_FENCE_ATTACH
@@ -309,7 +313,8 @@ struct cohbuf_fence_signal {
  * Creates an unsignalled fence, adds it to the reservation object of
  * &cohbuf_fence_attach.dmabuf_fd (unless it is -1) and returns it as a
  * sync_file in &cohbuf_fence_attach.fence_fd. The fd is installed last:
- * on any error no fd and no fence is left behind.
+ * on any error no fd and no fence is left behind, and fence_fd holds no
+ * meaning.
  *
  * Return: 0 on success, or -1 with errno set to:
  *
