@@ -8,6 +8,7 @@
 #include <linux/io_uring.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -468,6 +469,39 @@ TEST_F(pmd, entries_are_2m)
 	ASSERT_EQ(0, munmap(p, PMD_BUF_SIZE));
 }
 
+/*
+ * With THP turned off for the process (prctl(PR_SET_THP_DISABLE)), the core
+ * calls no ->huge_fault, and the flag can flip under a running fault: so
+ * the 4 KiB fault maps a block that can take a 2 MiB entry with one
+ * itself, and no such block ever gets a page table. The child's exit
+ * status is the check: 0, or 1 when VmPTE grew, 2 when setting up failed.
+ */
+TEST_F(pmd, thp_disabled_still_2m)
+{
+	long per_table = page_size() >> 10, want = 0;
+	int status;
+	pid_t pid;
+
+	for (size_t b = 1; b < PMD_BLOCKS; b++)
+		want += self->pmd[b] ? 0 : per_table;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char *p;
+
+		if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+			_exit(2);
+		p = map_1g_aligned(self->buf.fd, PMD_BUF_SIZE, PROT_READ);
+		if (p == MAP_FAILED)
+			_exit(2);
+		(void)*(volatile char *)p;
+		_exit(touch_blocks(p, 1) == want ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status)) TH_LOG("1: VmPTE grew: the 4 KiB fault gave 2 MiB blocks page tables");
+}
+
 /* pmd_mappings off: mmap() writes a page table per block, touching adds none. */
 TEST_F(pmd, forced_4k)
 {
@@ -570,8 +604,8 @@ TEST_F(pmd, mprotect_inside_2m_entry)
 	ASSERT_EQ(0, munmap(p, PMD_BUF_SIZE));
 }
 
-/* fork() copies no 2 MiB PFN entry: the child refaults, to the same frames. */
-TEST_F(pmd, fork_child_refaults)
+/* fork() copies the special 2 MiB entries: the child sees the same frames. */
+TEST_F(pmd, fork_child_same_frames)
 {
 	char *p;
 	pid_t pid;

@@ -118,10 +118,11 @@ struct cohbuf_alloc {
  * default; the parameter exists only there), each 2 MiB block of the
  * mapping that is 2 MiB-aligned in the address space and in physical
  * memory, and physically contiguous, is mapped with one 2 MiB entry at
- * its first touch, and the rest with 4 KiB entries. A mapping's address is
- * aligned so only if it is requested: the address modulo 2 MiB must equal
- * the offset modulo 2 MiB (libcohbuf's cohbuf_map() asks for it). Elsewhere
- * every page is mapped when mmap() returns.
+ * its first touch, and the rest with 4 KiB entries, whatever the process's
+ * or the mapping's THP settings (pmd_mappings is the switch). A mapping's
+ * address is aligned so only if it is requested: the address modulo 2 MiB
+ * must equal the offset modulo 2 MiB (libcohbuf's cohbuf_map() asks for
+ * it). Elsewhere every page is mapped when mmap() returns.
  *
  * Because nothing in the mapping has a page the kernel can pin, calls that
  * pin user memory through get_user_pages() fail on it: O_DIRECT reads and
