@@ -22,8 +22,6 @@
 
 /* Work in steps of this many bytes, rescheduling in between. */
 #define COHBUF_IMP_STEP SZ_1M
-/* A buffer in I/O memory is read through a bounce buffer this large. */
-#define COHBUF_IMP_BOUNCE PAGE_SIZE
 
 /*
  * CPU access syncs in both directions. udmabuf, for one, maps its own CPU
@@ -35,7 +33,7 @@
 
 static int cohbuf_imp_check_access(const struct cohbuf_imp_access *arg)
 {
-	if (arg->pad)
+	if (arg->flags & ~COHBUF_IMP_ACCESS_VALID_FLAGS)
 		return -EINVAL;
 	if (!IS_ALIGNED(arg->offset, 4) || !IS_ALIGNED(arg->length, 4))
 		return -EINVAL;
@@ -62,8 +60,8 @@ static void cohbuf_imp_fill_step(const struct iosys_map *map, size_t off,
 		iosys_map_wr(map, off, u32, pattern);
 }
 
-static void cohbuf_imp_fill(const struct iosys_map *map, size_t off, size_t len,
-			    u32 pattern)
+void cohbuf_imp_fill(const struct iosys_map *map, size_t off, size_t len,
+		     u32 pattern)
 {
 	while (len) {
 		size_t n = min_t(size_t, len, COHBUF_IMP_STEP);
@@ -79,23 +77,18 @@ static void cohbuf_imp_fill(const struct iosys_map *map, size_t off, size_t len,
  * The CRC-32 of zlib, crc32(0, data, len), is the kernel's
  * crc32_le(~0, data, len) ^ ~0: same polynomial and bit order, seeded and
  * finished with all ones. Chained over steps, the seed is the last value.
+ * @bounce, of COHBUF_IMP_BOUNCE bytes, is needed for I/O memory only.
  */
-static int cohbuf_imp_crc(const struct iosys_map *map, size_t off, size_t len,
-			  u32 *crc)
+u32 cohbuf_imp_crc(const struct iosys_map *map, size_t off, size_t len,
+		   void *bounce)
 {
 	size_t step = map->is_iomem ? COHBUF_IMP_BOUNCE : COHBUF_IMP_STEP;
-	void *bounce = NULL;
 	u32 c = ~0U;
 
-	if (map->is_iomem) {
-		bounce = kmalloc(COHBUF_IMP_BOUNCE, GFP_KERNEL);
-		if (!bounce)
-			return -ENOMEM;
-	}
 	while (len) {
 		size_t n = min(len, step);
 
-		if (bounce) {
+		if (map->is_iomem) {
 			iosys_map_memcpy_from(bounce, map, off, n);
 			c = crc32_le(c, bounce, n);
 		} else {
@@ -105,9 +98,7 @@ static int cohbuf_imp_crc(const struct iosys_map *map, size_t off, size_t len,
 		len -= n;
 		cond_resched();
 	}
-	kfree(bounce);
-	*crc = ~c;
-	return 0;
+	return ~c;
 }
 
 static int cohbuf_imp_do_fill(struct cohbuf_imp_attachment *a,
@@ -127,14 +118,22 @@ static int cohbuf_imp_do_fill(struct cohbuf_imp_attachment *a,
 static int cohbuf_imp_do_crc32(struct cohbuf_imp_attachment *a,
 			       const struct cohbuf_imp_access *arg, u32 *crc)
 {
-	int ret, end;
+	void *bounce = NULL;
+	int ret;
 
+	if (a->map.is_iomem) {
+		bounce = kmalloc(COHBUF_IMP_BOUNCE, GFP_KERNEL);
+		if (!bounce)
+			return -ENOMEM;
+	}
 	ret = dma_buf_begin_cpu_access(a->dmabuf, COHBUF_IMP_CPU_DIR);
-	if (ret)
-		return ret;
-	ret = cohbuf_imp_crc(&a->map, arg->offset, arg->length, crc);
-	end = dma_buf_end_cpu_access(a->dmabuf, COHBUF_IMP_CPU_DIR);
-	return ret ?: end;
+	if (!ret) {
+		*crc = cohbuf_imp_crc(&a->map, arg->offset, arg->length,
+				      bounce);
+		ret = dma_buf_end_cpu_access(a->dmabuf, COHBUF_IMP_CPU_DIR);
+	}
+	kfree(bounce);
+	return ret;
 }
 
 static long cohbuf_imp_ioctl_access(struct cohbuf_imp_file *file,
@@ -143,6 +142,7 @@ static long cohbuf_imp_ioctl_access(struct cohbuf_imp_file *file,
 {
 	struct cohbuf_imp_attachment *a;
 	struct cohbuf_imp_access arg;
+	bool async;
 	u32 crc = 0;
 	int ret;
 
@@ -151,10 +151,12 @@ static long cohbuf_imp_ioctl_access(struct cohbuf_imp_file *file,
 	ret = cohbuf_imp_check_access(&arg);
 	if (ret)
 		return ret;
+	async = arg.flags & COHBUF_IMP_ACCESS_ASYNC;
 
 	/*
 	 * The lock is held across begin_cpu_access, which may wait for fences
-	 * unbounded: hence taken interruptibly.
+	 * unbounded (an asynchronous job's among them, which never takes the
+	 * lock): hence taken interruptibly.
 	 */
 	a = cohbuf_imp_lock_lookup(file, arg.handle);
 	if (IS_ERR(a))
@@ -165,13 +167,15 @@ static long cohbuf_imp_ioctl_access(struct cohbuf_imp_file *file,
 	ret = cohbuf_imp_vmap(file, a);
 	if (ret)
 		goto unlock;
-	if (fill)
+	if (async)
+		ret = cohbuf_imp_job_queue(file->idev, a, &arg, fill);
+	else if (fill)
 		ret = cohbuf_imp_do_fill(a, &arg);
 	else
 		ret = cohbuf_imp_do_crc32(a, &arg, &crc);
 unlock:
 	mutex_unlock(&file->lock);
-	if (ret || fill)
+	if (ret || fill || async)
 		return ret;
 	return put_user(crc, &uarg->crc32);
 }

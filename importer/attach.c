@@ -7,6 +7,7 @@
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-direction.h>
+#include <linux/dma-fence.h>
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/lockdep.h>
@@ -75,6 +76,7 @@ cohbuf_imp_import(struct cohbuf_imp_device *idev, int fd)
 
 	a->nents = a->sgt->nents;
 	a->writable = a->dmabuf->file->f_mode & FMODE_WRITE;
+	a->fence_context = dma_fence_context_alloc(1);
 	atomic_inc(&idev->nr_attachments);
 	return a;
 
@@ -105,10 +107,17 @@ int cohbuf_imp_vmap(struct cohbuf_imp_file *file,
 	return ret;
 }
 
-/* Undo cohbuf_imp_import() and cohbuf_imp_vmap(), in reverse; may free the buffer. */
+/*
+ * Undo cohbuf_imp_import(), cohbuf_imp_vmap() and the last job, in reverse;
+ * may free the buffer.
+ */
 static void cohbuf_imp_teardown(struct cohbuf_imp_device *idev,
 				struct cohbuf_imp_attachment *a)
 {
+	if (a->job) {
+		cohbuf_imp_job_cancel(a->job);
+		cohbuf_imp_job_put(a->job);
+	}
 	if (a->vmapped)
 		cohbuf_dma_buf_vunmap(a->dmabuf, &a->map);
 	dma_buf_unmap_attachment_unlocked(a->attach, a->sgt,

@@ -2,9 +2,9 @@
 /*
  * cohbuf_importer internals.
  *
- * Locking: cohbuf_imp_file.lock, the only importer lock, is held while
- * calling into the dma-buf core, never the other way round: neither the
- * core nor an exporter calls back into the importer.
+ * Locking: cohbuf_imp_file.lock is held while calling into the dma-buf
+ * core, never the other way round: neither the core nor an exporter calls
+ * back into the importer. Asynchronous jobs never take it (job.c).
  */
 #ifndef COHBUF_IMPORTER_H
 #define COHBUF_IMPORTER_H
@@ -21,6 +21,8 @@ struct cohbuf_imp_access;
 struct cohbuf_imp_attach;
 struct cohbuf_imp_detach;
 struct cohbuf_imp_dma_addr;
+struct cohbuf_imp_job;
+struct cohbuf_imp_wait;
 struct dentry;
 struct dma_buf;
 struct dma_buf_attachment;
@@ -41,6 +43,7 @@ struct cohbuf_imp_device {
 	struct miscdevice misc; /* /dev/cohbuf_importer */
 	struct dentry *debugfs;
 	atomic_t nr_attachments; /* on all open files */
+	atomic_t nr_jobs; /* asynchronous jobs not completed */
 };
 
 /* One open /dev/cohbuf_importer. */
@@ -58,8 +61,9 @@ struct cohbuf_imp_file {
 
 /*
  * One imported dma-buf. map and vmapped are set under the file's lock, at
- * the first FILL or CRC32; the other fields before the attachment gets a
- * handle, and are constant afterwards.
+ * the first FILL or CRC32; job and seqno under the file's lock too; the
+ * other fields before the attachment gets a handle, and are constant
+ * afterwards.
  */
 struct cohbuf_imp_attachment {
 	struct dma_buf *dmabuf;
@@ -69,6 +73,10 @@ struct cohbuf_imp_attachment {
 	unsigned int nents;
 	bool writable; /* not exported read-only */
 	bool vmapped;
+	/* The last asynchronous job, with a reference on its fence. */
+	struct cohbuf_imp_job *job;
+	u64 fence_context; /* the handle's timeline */
+	u64 seqno; /* of the last job's fence */
 };
 
 /* attach.c: import, teardown and the handle table of an open file */
@@ -84,12 +92,31 @@ int cohbuf_imp_vmap(struct cohbuf_imp_file *file,
 		    struct cohbuf_imp_attachment *a);
 
 /* access.c: CPU access through the kernel mapping, and DMA addresses */
+
+/* A buffer in I/O memory is read through a bounce buffer this large. */
+#define COHBUF_IMP_BOUNCE PAGE_SIZE
+
+void cohbuf_imp_fill(const struct iosys_map *map, size_t off, size_t len,
+		     u32 pattern);
+u32 cohbuf_imp_crc(const struct iosys_map *map, size_t off, size_t len,
+		   void *bounce);
 long cohbuf_imp_ioctl_fill(struct cohbuf_imp_file *file,
 			   struct cohbuf_imp_access __user *uarg);
 long cohbuf_imp_ioctl_crc32(struct cohbuf_imp_file *file,
 			    struct cohbuf_imp_access __user *uarg);
 long cohbuf_imp_ioctl_dma_addr(struct cohbuf_imp_file *file,
 			       struct cohbuf_imp_dma_addr __user *uarg);
+
+/* job.c: asynchronous FILL and CRC32, synchronised as a device is */
+int cohbuf_imp_job_init(void);
+void cohbuf_imp_job_exit(void);
+int cohbuf_imp_job_queue(struct cohbuf_imp_device *idev,
+			 struct cohbuf_imp_attachment *a,
+			 const struct cohbuf_imp_access *arg, bool fill);
+void cohbuf_imp_job_cancel(struct cohbuf_imp_job *job);
+void cohbuf_imp_job_put(struct cohbuf_imp_job *job);
+long cohbuf_imp_ioctl_wait(struct cohbuf_imp_file *file,
+			   struct cohbuf_imp_wait __user *uarg);
 
 /* mmap.c: user mappings forwarded to the exporter */
 int cohbuf_imp_mmap(struct cohbuf_imp_file *file, struct vm_area_struct *vma);

@@ -28,6 +28,7 @@ static_assert(sizeof(struct cohbuf_imp_detach) == 8);
 static_assert(sizeof(struct cohbuf_imp_access) == 32);
 static_assert(offsetof(struct cohbuf_imp_access, crc32) == 24);
 static_assert(sizeof(struct cohbuf_imp_dma_addr) == 24);
+static_assert(sizeof(struct cohbuf_imp_wait) == 24);
 
 static unsigned int cohbuf_imp_dma_bits = 64;
 module_param_named(dma_bits, cohbuf_imp_dma_bits, uint, 0444);
@@ -154,6 +155,8 @@ static long cohbuf_imp_ioctl(struct file *filp, unsigned int cmd,
 		return cohbuf_imp_ioctl_crc32(file, uarg);
 	case COHBUF_IMP_IOCTL_DMA_ADDR:
 		return cohbuf_imp_ioctl_dma_addr(file, uarg);
+	case COHBUF_IMP_IOCTL_WAIT:
+		return cohbuf_imp_ioctl_wait(file, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -222,9 +225,14 @@ static int __init cohbuf_imp_init(void)
 		       cohbuf_imp_dma_bits);
 		return -EINVAL;
 	}
+	ret = cohbuf_imp_job_init();
+	if (ret)
+		return ret;
 	pdev = cohbuf_imp_pdev_create();
-	if (IS_ERR(pdev))
-		return PTR_ERR(pdev);
+	if (IS_ERR(pdev)) {
+		ret = PTR_ERR(pdev);
+		goto exit_jobs;
+	}
 
 	cohbuf_imp_debugfs_init(idev);
 
@@ -242,6 +250,8 @@ static int __init cohbuf_imp_init(void)
 remove_debugfs:
 	cohbuf_imp_debugfs_exit(idev);
 	cohbuf_imp_pdev_destroy();
+exit_jobs:
+	cohbuf_imp_job_exit();
 	return ret;
 }
 
@@ -253,6 +263,7 @@ static void __exit cohbuf_imp_exit(void)
 	misc_deregister(&idev->misc);
 	cohbuf_imp_debugfs_exit(idev);
 	cohbuf_imp_pdev_destroy();
+	cohbuf_imp_job_exit();
 }
 
 module_init(cohbuf_imp_init);

@@ -296,8 +296,10 @@ static void fuzz_access_arg(struct fuzz *f)
 	acc->offset = rnd(f, 2) ? rnd(f, 65536) & ~3ULL : fuzz_size(f);
 	acc->length = rnd(f, 2) ? rnd(f, 65536) & ~3ULL : fuzz_size(f);
 	acc->pattern = rnd64(f);
-	if (!rnd(f, 8))
-		acc->pad = rnd64(f);
+	if (!rnd(f, 4))
+		acc->flags = COHBUF_IMP_ACCESS_ASYNC;
+	else if (!rnd(f, 8))
+		acc->flags = rnd64(f);
 }
 
 static void fuzz_fill(struct fuzz *f, void *arg, bool valid)
@@ -312,6 +314,19 @@ static void fuzz_crc32(struct fuzz *f, void *arg, bool valid)
 	(void)valid;
 	fuzz_access_arg(f);
 	call_ioctl(f, f->imp, COHBUF_IMP_IOCTL_CRC32, arg);
+}
+
+static void fuzz_wait(struct fuzz *f, void *arg, bool valid)
+{
+	struct cohbuf_imp_wait *w = (void *)f->args;
+
+	(void)valid;
+	memset(w, 0, sizeof(*w));
+	w->handle = rnd(f, 6) ? f->handles[rnd(f, NHANDLES)] : (uint32_t)rnd64(f);
+	w->timeout_ms = rnd(f, 2) ? 0 : rnd(f, 20);
+	if (!rnd(f, 8))
+		w->reserved = rnd64(f);
+	call_ioctl(f, f->imp, COHBUF_IMP_IOCTL_WAIT, arg);
 }
 
 static void fuzz_dma_addr(struct fuzz *f, void *arg, bool valid)
@@ -434,6 +449,7 @@ static const struct fuzz_ioctl {
 	{ "COHBUF_IMP_IOCTL_FILL", fuzz_fill },
 	{ "COHBUF_IMP_IOCTL_CRC32", fuzz_crc32 },
 	{ "COHBUF_IMP_IOCTL_DMA_ADDR", fuzz_dma_addr },
+	{ "COHBUF_IMP_IOCTL_WAIT", fuzz_wait },
 	{ "DMA_BUF_IOCTL_SYNC", fuzz_sync },
 	{ "DMA_BUF_SET_NAME", fuzz_set_name },
 	{ "DMA_BUF_IOCTL_EXPORT_SYNC_FILE", fuzz_export_sync_file },

@@ -868,10 +868,11 @@ TEST_F(bad, access_at_the_edges)
 	assert_one_attachment();
 }
 
-TEST_F(bad, access_pad_nonzero)
+TEST_F(bad, access_unknown_flags)
 {
 	struct cohbuf_imp_access arg = {
-		.handle = self->handle, .length = 4, .pad = 1,
+		.handle = self->handle, .length = 4,
+		.flags = ~COHBUF_IMP_ACCESS_VALID_FLAGS,
 	};
 
 	ASSERT_EQ(EINVAL, ioctl_errno(self->imp, COHBUF_IMP_IOCTL_FILL, &arg));

@@ -38,6 +38,10 @@
 /* No attach flags are defined yet: every bit of cohbuf_imp_attach.flags is rejected. */
 #define COHBUF_IMP_ATTACH_VALID_FLAGS	0x0U
 
+/* Bits of cohbuf_imp_access.flags: see DOC: Asynchronous access. */
+#define COHBUF_IMP_ACCESS_ASYNC		0x1U
+#define COHBUF_IMP_ACCESS_VALID_FLAGS	COHBUF_IMP_ACCESS_ASYNC
+
 /**
  * struct cohbuf_imp_attach - argument of %COHBUF_IMP_IOCTL_ATTACH
  * @fd:		in: a dma-buf file descriptor, from any exporter.
@@ -78,10 +82,11 @@ struct cohbuf_imp_detach {
  * @offset:	in: start of the range in bytes; a multiple of 4.
  * @length:	in: length of the range in bytes; a multiple of 4, possibly 0.
  *		The range must lie inside the buffer.
- * @crc32:	out (CRC32 only): the zlib-compatible CRC-32 of the range, the
- *		value of zlib's crc32(0, data, length). Ignored on input; FILL
- *		leaves it untouched.
- * @pad:	must be zero (EINVAL otherwise).
+ * @crc32:	out (synchronous CRC32 only): the zlib-compatible CRC-32 of
+ *		the range, the value of zlib's crc32(0, data, length). Ignored
+ *		on input; FILL and asynchronous CRC32 leave it untouched.
+ * @flags:	in: a subset of %COHBUF_IMP_ACCESS_VALID_FLAGS (EINVAL
+ *		otherwise).
  */
 struct cohbuf_imp_access {
 	__u32 handle;
@@ -89,7 +94,7 @@ struct cohbuf_imp_access {
 	__u64 offset;
 	__u64 length;
 	__u32 crc32;
-	__u32 pad;
+	__u32 flags;
 };
 
 /**
@@ -106,6 +111,62 @@ struct cohbuf_imp_dma_addr {
 	__u64 offset;
 	__u64 dma_addr;
 };
+
+/**
+ * struct cohbuf_imp_wait - argument of %COHBUF_IMP_IOCTL_WAIT
+ * @handle:	in: a handle from %COHBUF_IMP_IOCTL_ATTACH on this open file.
+ * @timeout_ms:	in: how long to wait for the job to complete, in ms; 0
+ *		only looks.
+ * @status:	out: 0 if the job ran, else the negative errno it completed
+ *		with, the error of its fence. Ignored on input.
+ * @crc32:	out: for a CRC32 job with @status 0, the CRC-32 of its range
+ *		as %COHBUF_IMP_IOCTL_CRC32 gives it; else 0. Ignored on input.
+ * @reserved:	must be zero (EINVAL otherwise).
+ */
+struct cohbuf_imp_wait {
+	__u32 handle;
+	__u32 timeout_ms;
+	__s32 status;
+	__u32 crc32;
+	__u64 reserved;
+};
+
+/**
+ * DOC: Asynchronous access
+ *
+ * With %COHBUF_IMP_ACCESS_ASYNC in &cohbuf_imp_access.flags, FILL and CRC32
+ * queue a job and return as soon as it is queued, the way a driver queues
+ * DMA, and the job synchronises implicitly, the way a device does:
+ *
+ * - It waits for the fences in the buffer's reservation object when the
+ *   ioctl runs: a FILL (a write) for readers' and writers' fences, a CRC32
+ *   (a read) for writers' fences only.
+ * - While it is queued or running, it has a fence of its own in the
+ *   reservation object, with usage WRITE for a FILL and READ for a CRC32:
+ *   poll() on the dma-buf, %DMA_BUF_IOCTL_SYNC, %DMA_BUF_IOCTL_EXPORT_SYNC_FILE
+ *   and other devices wait for it the usual way. Its driver name is
+ *   "cohbuf_importer"; each handle is a timeline.
+ * - It reads or writes the range through the importer's kernel mapping, as
+ *   the device's DMA would, from a workqueue; then its fence signals.
+ * - If a fence it waited for signalled with an error, the job leaves the
+ *   buffer untouched and completes with that error, as does its fence.
+ * - %COHBUF_IMP_IOCTL_DETACH of the handle, and the release of the open
+ *   file (also when its process is killed), cancel a job that has not
+ *   started: it completes with -ECANCELED. A job that has started runs to
+ *   its end first. Either way they return only when the job has completed:
+ *   no job and no unsignalled fence of the importer is left behind.
+ *
+ * A handle has one job at a time. %COHBUF_IMP_IOCTL_WAIT returns the result
+ * of the last one. The errors are those of the synchronous ioctl, and:
+ *
+ * EBUSY
+ *	The handle's previous job has not completed.
+ * EINTR
+ *	A signal arrived while waiting for the reservation lock; nothing was
+ *	queued.
+ * ENOMEM
+ *	Out of memory; nothing was queued.
+ */
 
 /**
  * DOC: COHBUF_IMP_IOCTL_ATTACH
@@ -156,13 +217,15 @@ struct cohbuf_imp_dma_addr {
  *
  * Stores @pattern into every 32-bit word of [@offset, @offset + @length)
  * through the importer's kernel mapping, between dma_buf_begin_cpu_access()
- * and dma_buf_end_cpu_access(). The first FILL or CRC32 on a handle maps
- * the whole buffer into the kernel (vmap); the mapping lasts until DETACH.
+ * and dma_buf_end_cpu_access(), which wait (interruptibly) for the buffer's
+ * fences, or asynchronously (see DOC: Asynchronous access). The first FILL
+ * or CRC32 on a handle maps the whole buffer into the kernel (vmap); the
+ * mapping lasts until DETACH.
  *
  * EINVAL
  *	@offset or @length is not a multiple of 4, the range does not lie
  *	inside the buffer (including when @offset + @length overflows), or
- *	@pad is not zero.
+ *	@flags holds an unknown bit.
  * ENOENT
  *	@handle is not attached on this open file.
  * EACCES
@@ -214,5 +277,27 @@ struct cohbuf_imp_dma_addr {
  */
 #define COHBUF_IMP_IOCTL_DMA_ADDR \
 	_IOWR(COHBUF_IMP_IOCTL_MAGIC, 0x44, struct cohbuf_imp_dma_addr)
+
+/**
+ * DOC: COHBUF_IMP_IOCTL_WAIT
+ *
+ * Waits up to @timeout_ms, interruptibly, for the last asynchronous job on
+ * @handle to complete, and returns its @status and, for a CRC32, its @crc32.
+ * A completed job's result stays until the next asynchronous access on the
+ * handle.
+ *
+ * EINVAL
+ *	@reserved is not zero.
+ * ENOENT
+ *	@handle is not attached on this open file.
+ * ENODATA
+ *	No asynchronous job was ever queued on @handle.
+ * ETIMEDOUT
+ *	The job has not completed within @timeout_ms.
+ * EINTR
+ *	A signal arrived first.
+ */
+#define COHBUF_IMP_IOCTL_WAIT \
+	_IOWR(COHBUF_IMP_IOCTL_MAGIC, 0x45, struct cohbuf_imp_wait)
 
 #endif /* _UAPI_COHBUF_IMPORTER_H */
