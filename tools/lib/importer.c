@@ -29,17 +29,31 @@ int cohbuf_importer_detach(int imp, uint32_t handle)
 	return ioctl(imp, COHBUF_IMP_IOCTL_DETACH, &arg) ? -errno : 0;
 }
 
-int cohbuf_importer_fill(int imp, uint32_t handle, uint64_t offset,
-			 uint64_t len, uint32_t pattern)
+static int importer_fill(int imp, uint32_t handle, uint64_t offset,
+			 uint64_t len, uint32_t pattern, uint32_t flags)
 {
 	struct cohbuf_imp_access arg = {
 		.handle = handle,
 		.pattern = pattern,
 		.offset = offset,
 		.length = len,
+		.flags = flags,
 	};
 
 	return ioctl(imp, COHBUF_IMP_IOCTL_FILL, &arg) ? -errno : 0;
+}
+
+int cohbuf_importer_fill(int imp, uint32_t handle, uint64_t offset,
+			 uint64_t len, uint32_t pattern)
+{
+	return importer_fill(imp, handle, offset, len, pattern, 0);
+}
+
+int cohbuf_importer_fill_async(int imp, uint32_t handle, uint64_t offset,
+			       uint64_t len, uint32_t pattern)
+{
+	return importer_fill(imp, handle, offset, len, pattern,
+			     COHBUF_IMP_ACCESS_ASYNC);
 }
 
 int cohbuf_importer_crc32(int imp, uint32_t handle, uint64_t offset,
@@ -54,6 +68,36 @@ int cohbuf_importer_crc32(int imp, uint32_t handle, uint64_t offset,
 	if (ioctl(imp, COHBUF_IMP_IOCTL_CRC32, &arg))
 		return -errno;
 	*crc = arg.crc32;
+	return 0;
+}
+
+int cohbuf_importer_crc32_async(int imp, uint32_t handle, uint64_t offset,
+				uint64_t len)
+{
+	struct cohbuf_imp_access arg = {
+		.handle = handle,
+		.offset = offset,
+		.length = len,
+		.flags = COHBUF_IMP_ACCESS_ASYNC,
+	};
+
+	return ioctl(imp, COHBUF_IMP_IOCTL_CRC32, &arg) ? -errno : 0;
+}
+
+int cohbuf_importer_wait(int imp, uint32_t handle, uint32_t timeout_ms,
+			 int *status, uint32_t *crc)
+{
+	struct cohbuf_imp_wait arg = {
+		.handle = handle,
+		.timeout_ms = timeout_ms,
+	};
+
+	if (ioctl(imp, COHBUF_IMP_IOCTL_WAIT, &arg))
+		return -errno;
+	if (status)
+		*status = arg.status;
+	if (crc)
+		*crc = arg.crc32;
 	return 0;
 }
 

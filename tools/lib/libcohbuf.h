@@ -201,6 +201,20 @@ COHBUF_API int cohbuf_importer_crc32(int imp, uint32_t handle, uint64_t offset,
 				     uint64_t len, uint32_t *crc);
 COHBUF_API int cohbuf_importer_dma_addr(int imp, uint32_t handle,
 					uint64_t offset, uint64_t *addr);
+/*
+ * The same as asynchronous jobs that wait for the buffer's fences and
+ * have their own while they run; cohbuf_importer_wait() waits up to
+ * @timeout_ms for the handle's last job and gives its status (0 or a
+ * negative errno) and, for a checksum, its CRC (either may be NULL).
+ */
+COHBUF_API int cohbuf_importer_fill_async(int imp, uint32_t handle,
+					  uint64_t offset, uint64_t len,
+					  uint32_t pattern);
+COHBUF_API int cohbuf_importer_crc32_async(int imp, uint32_t handle,
+					   uint64_t offset, uint64_t len);
+COHBUF_API int cohbuf_importer_wait(int imp, uint32_t handle,
+				    uint32_t timeout_ms, int *status,
+				    uint32_t *crc);
 
 #ifdef __cplusplus
 }
