@@ -4,15 +4,17 @@
  * allocates buffers, maps and names them, and passes them over a unix
  * socket (SCM_RIGHTS, both ways, sometimes with fds still in flight) to a
  * receiver, which maps them, attaches them to the importer, fills and
- * checksums them, and forks a child that holds some of them. Both attach
+ * checksums them (and queues an asynchronous job that may wait for the
+ * fences), and forks a child that holds some of them. Both attach
  * cohbuf fences to the buffers and leave some unsignalled; the sender
  * passes some of their sync_files too. After a random
  * delay the whole group, or its members one by one, get SIGKILL: in the
  * middle of an ioctl, an mmap, a large allocation's chunk loop, a sendmsg.
  *
  * After each batch of rounds every counter returns to baseline (cohbuf's
- * buffers and bytes, the importer's attachments, dma-buf bufinfo, cohbuf's
- * unsignalled fences: every fence of a killed process has signalled). At the
+ * buffers and bytes, the importer's attachments and jobs, dma-buf bufinfo,
+ * cohbuf's unsignalled fences: every fence of a killed process has
+ * signalled). At the
  * end both modules unload, proving that nothing holds a reference, and are
  * loaded again from the build.
  */
@@ -206,6 +208,11 @@ static void receiver(struct worker *w)
 				handles[nh++] = att.handle;
 				cohbuf_importer_fill(w->imp, att.handle, 0, 4096, 0xdeadbeef);
 				cohbuf_importer_crc32(w->imp, att.handle, 0, size, &crc);
+				/* a job that may still wait for the fences when the kill comes */
+				if (rng_below(&w->rng, 2))
+					cohbuf_importer_fill_async(w->imp, att.handle, 0, 4096, 0);
+				else
+					cohbuf_importer_crc32_async(w->imp, att.handle, 0, size);
 			}
 		}
 		if (rng_below(&w->rng, 8) == 0) {

@@ -390,6 +390,13 @@ int imp_live(uint64_t *attachments)
 	return ret ? ret : read_u64(IMP_DEBUGFS_DIR "/attachments", attachments);
 }
 
+int imp_jobs(uint64_t *jobs)
+{
+	int ret = debugfs_ready();
+
+	return ret ? ret : read_u64(IMP_DEBUGFS_DIR "/jobs", jobs);
+}
+
 /* The number of cohbuf buffers in bufinfo. */
 static int bufinfo_count(uint64_t *count)
 {
@@ -422,8 +429,11 @@ int counters_get(struct counters *c)
 		return ret;
 	/* The importer is optional: without it, nothing is attached. */
 	c->attachments = 0;
+	c->jobs = 0;
 	if (!access(IMP_DEBUGFS_DIR, F_OK)) {
 		ret = imp_live(&c->attachments);
+		if (!ret)
+			ret = imp_jobs(&c->jobs);
 		if (ret)
 			return ret;
 	}
@@ -435,7 +445,7 @@ static bool counters_equal(const struct counters *a,
 {
 	return a->buffers == b->buffers && a->bytes == b->bytes &&
 	       a->attachments == b->attachments && a->bufinfo == b->bufinfo &&
-	       a->fences == b->fences;
+	       a->fences == b->fences && a->jobs == b->jobs;
 }
 
 int counters_wait(const struct counters *want, int timeout_ms,
@@ -459,10 +469,11 @@ int counters_wait(const struct counters *want, int timeout_ms,
 
 const char *counters_str(const struct counters *c, char *buf, size_t len)
 {
-	snprintf(buf, len, "buffers %llu, bytes %llu, attachments %llu, bufinfo %llu, fences %llu",
+	snprintf(buf, len,
+		 "buffers %llu, bytes %llu, attachments %llu, bufinfo %llu, fences %llu, importer jobs %llu",
 		 (unsigned long long)c->buffers, (unsigned long long)c->bytes,
 		 (unsigned long long)c->attachments, (unsigned long long)c->bufinfo,
-		 (unsigned long long)c->fences);
+		 (unsigned long long)c->fences, (unsigned long long)c->jobs);
 	return buf;
 }
 

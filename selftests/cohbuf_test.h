@@ -99,12 +99,15 @@ int exe_sibling(const char *name, char *path, size_t len);
 
 /* debugfs cohbuf_importer/attachments */
 int imp_live(uint64_t *attachments);
+/* debugfs cohbuf_importer/jobs: asynchronous jobs not completed */
+int imp_jobs(uint64_t *jobs);
 
 /*
  * Everything the modules and the dma-buf core count, for leak checks after
  * a failed call, a killed process or a race: cohbuf's live buffers and
  * bytes, the importer's attachments, the cohbuf buffers listed in
- * dma_buf/bufinfo, and cohbuf's unsignalled fences.
+ * dma_buf/bufinfo, cohbuf's unsignalled fences and the importer's
+ * asynchronous jobs not completed.
  */
 struct counters {
 	uint64_t buffers;
@@ -112,6 +115,7 @@ struct counters {
 	uint64_t attachments;
 	uint64_t bufinfo;
 	uint64_t fences;
+	uint64_t jobs;
 };
 
 /* Reads them all: 0, or -errno. */
