@@ -4,7 +4,8 @@
  * read-only, and report what we see: inode, physical frames and checksum.
  * Then hand the fd to the kernel-side importer, /dev/cohbuf_importer, which
  * reports the same from its DMA addresses and kernel mapping, and writes a
- * watermark for the producer to find.
+ * watermark for the producer to find, as an asynchronous job that waits for
+ * our read fence and that poll() on the dma-buf waits for.
  *
  * Then, for each frame the producer announces with its fence, wait with
  * poll() on the dma-buf, as any implicit-sync consumer does, and read it;
@@ -53,6 +54,57 @@ static int imp_frame(int imp, uint32_t handle, uint64_t offset, uint64_t *pfn)
 	return ret;
 }
 
+static uint32_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint32_t)(t.tv_sec * 1000 + t.tv_nsec / 1000000);
+}
+
+/*
+ * The importer writes the watermark as a device would: an asynchronous
+ * FILL that waits for our read fence (we are still reading the frame),
+ * and that poll() on the dma-buf waits for in turn.
+ */
+static int watermark_async(int imp, uint32_t handle, int fd)
+{
+	int dev, fence, ret, status = 0;
+	uint32_t start;
+
+	dev = cohbuf_open();
+	if (dev < 0)
+		return dev;
+	fence = cohbuf_fence_attach(dev, fd, 0, 0);
+	if (fence < 0) {
+		ret = fence;
+		goto close_dev;
+	}
+	ret = cohbuf_importer_fill_async(imp, handle, 0, DEMO_MARK_LEN,
+					 DEMO_WATERMARK);
+	if (!ret) {
+		ret = cohbuf_importer_wait(imp, handle, 0, NULL, NULL);
+		ret = ret == -ETIMEDOUT ? 0 : ret ?: -EPROTO;
+	}
+	if (!ret)
+		printf("importer: queued an asynchronous FILL of the watermark: it waits for the consumer's read fence\n");
+	cohbuf_fence_signal(dev, fence, 0);
+	close(fence);
+	if (ret)
+		goto close_dev;
+	start = now_ms();
+	ret = cohbuf_fence_wait(fd, POLLIN, -1);
+	if (!ret)
+		ret = cohbuf_importer_wait(imp, handle, 0, &status, NULL);
+	if (!ret)
+		printf("consumer: signalled its read fence; poll() on the dma-buf returned after %u ms, when the importer's job had run (status %d)\n",
+		       now_ms() - start, status);
+	ret = ret ?: status;
+close_dev:
+	close(dev);
+	return ret;
+}
+
 /* Attach through the importer: its frames and CRC, then the watermark. */
 static int import(int fd, struct demo_reply *r)
 {
@@ -77,20 +129,11 @@ static int import(int fd, struct demo_reply *r)
 		ret = imp_frame(imp, att.handle, (att.size - 1) & ~(page - 1),
 				&r->importer.pfn_last);
 	if (!ret)
-		ret = cohbuf_importer_fill(imp, att.handle, 0, DEMO_MARK_LEN,
-					   DEMO_WATERMARK);
+		ret = watermark_async(imp, att.handle, fd);
 	r->watermark = DEMO_WATERMARK;
 out:
 	close(imp);	/* detaches */
 	return ret;
-}
-
-static uint32_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint32_t)(t.tv_sec * 1000 + t.tv_nsec / 1000000);
 }
 
 /* Each announced frame: wait for its write fence on the dma-buf, read it. */
