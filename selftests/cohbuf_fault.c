@@ -6,8 +6,8 @@
  * Allocation (scattered, contiguous from one buddy block or from a range
  * that alloc_contig_range() empties, below 4 GiB), export, mmap (and
  * splitting, moving and forking a mapping), naming, the importer's
- * attach + map + vmap and cohbuf's fence attach (the fence, its sync_file,
- * its reservation slot) run while failslab and
+ * attach + map + vmap, its asynchronous jobs, and cohbuf's fence attach
+ * (the fence, its sync_file, its reservation slot) run while failslab and
  * fail_page_alloc fail the kernel's allocations, in two ways:
  *
  *   sweep   /proc/thread-self/fail-nth fails the 1st, 2nd, 3rd, ...
@@ -486,6 +486,28 @@ static int op_fence_run(struct fault *f, const struct op *op, struct op_state *s
 	return ret ? ret : cohbuf_fence_signal(f->dev, fence, 0);
 }
 
+/* An attached buffer with a signalled fence in it: a job's dependency. */
+static int op_prepare_fenced(struct fault *f, const struct op *op, struct op_state *s)
+{
+	int ret = op_prepare_attached(f, op, s);
+
+	return ret ? ret : op_fence_run(f, op, s);
+}
+
+/*
+ * An asynchronous FILL (the job, its fence, the reservation slot and the
+ * dependencies' array), waited for: it runs at once.
+ */
+static int op_fill_async_run(struct fault *f, const struct op *op, struct op_state *s)
+{
+	int ret, status = 0;
+
+	ret = cohbuf_importer_fill_async(f->imp, s->handle, 0, op->size, 0x5a5a5a5a);
+	if (!ret)
+		ret = cohbuf_importer_wait(f->imp, s->handle, 20000, &status, NULL);
+	return ret ? ret : status;
+}
+
 static int op_prepare_none(struct fault *f, const struct op *op, struct op_state *s)
 {
 	(void)f;
@@ -528,6 +550,8 @@ static const struct op ops[] = {
 	{ "importer attach (3 chunks, vmap)", op_prepare_buffer, op_attach_run, op_undo,
 	  SZ_4M + 3 * PAGE, 0, 0 },
 	{ "importer crc32", op_prepare_attached, op_crc_run, op_undo, 64 * PAGE, 0, 0 },
+	{ "importer asynchronous fill", op_prepare_fenced, op_fill_async_run, op_undo,
+	  64 * PAGE, 0, 0 },
 	{ "DMA_BUF_SET_NAME", op_prepare_buffer, op_name_run, op_undo, PAGE, 0, 0 },
 	{ "open /dev/cohbuf_importer", op_prepare_none, op_open_importer_run, op_undo, 0, 0, 0 },
 	{ "open /dev/cohbuf", op_prepare_none, op_open_dev_run, op_undo, 0, 0, 0 },

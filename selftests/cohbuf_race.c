@@ -717,4 +717,94 @@ TEST_F_TIMEOUT(race, fence_signal_timeout_close, 3000)
 	assert_baseline(&self->base, "after the fence races");
 }
 
+/*
+ * One round of the job race: importer jobs wait for fences that a thread
+ * signals while their timeouts expire, the fences' file is closed, and the
+ * jobs' handles are detached (cancelling them) or waited for.
+ */
+struct job_round {
+	struct fence_round fr;
+	int imp;
+	uint32_t handles[8];
+	int nr;
+};
+
+static int job_queue(struct job_round *r, uint32_t h, uint64_t *rng)
+{
+	if (rng_below(rng, 2))
+		return cohbuf_importer_fill_async(r->imp, h, 0, SZ_4K, 0x5a5a5a5a);
+	return cohbuf_importer_crc32_async(r->imp, h, 0, SZ_4K);
+}
+
+TEST_F_TIMEOUT(race, job_cancel_signal_timeout, 3000)
+{
+	long seconds = stress_param("COHBUF_RACE_SECONDS", 10, 60);
+	uint64_t rng = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL, rounds = 0;
+	uint64_t ran = 0, failed = 0, detached = 0, jobs = 1;
+	struct timespec start, now;
+	struct cohbuf_imp_attach att;
+	struct job_round r;
+	pthread_t tid;
+	int buf, i, st, ret;
+
+	buf = test_alloc(self->dev, SZ_4K, O_RDWR | O_CLOEXEC);
+	memset(&r, 0, sizeof(r));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		r.fr.dev = test_open();
+		r.imp = test_open_importer();
+		r.fr.nr = 1 + rng_below(&rng, 4);
+		for (i = 0; i < r.fr.nr; i++) {
+			r.fr.fences[i] = cohbuf_fence_attach(r.fr.dev, buf, rng_below(&rng, 2),
+							     1 + rng_below(&rng, 3));
+			ASSERT_LE(0, r.fr.fences[i]);
+		}
+		r.nr = 1 + rng_below(&rng, 8);
+		for (i = 0; i < r.nr; i++) {
+			ASSERT_EQ(0, cohbuf_importer_attach(r.imp, buf, &att));
+			r.handles[i] = att.handle;
+			ASSERT_EQ(0, job_queue(&r, att.handle, &rng));
+		}
+		ASSERT_EQ(0, pthread_create(&tid, NULL, fence_signaller, &r.fr));
+		usleep(rng_below(&rng, 3000));
+		if (rng_below(&rng, 2))
+			close(r.fr.dev);
+		for (i = 0; i < r.nr; i++) {
+			if (rng_below(&rng, 2)) {
+				ASSERT_EQ(0, cohbuf_importer_detach(r.imp, r.handles[i]));
+				detached++;
+				continue;
+			}
+			ret = cohbuf_importer_wait(r.imp, r.handles[i], 20000, &st, NULL);
+			ASSERT_EQ(0, ret) TH_LOG("WAIT: %s", strerror(-ret));
+			if (!st)
+				ran++;
+			else if (st == -EIO || st == -ETIMEDOUT || st == -EPIPE ||
+				 st == -ECANCELED)	/* an earlier job it waited for was */
+				failed++;
+			else
+				ASSERT_EQ(0, st) TH_LOG("job status %d", st);
+		}
+		close(r.imp);
+		ASSERT_EQ(0, pthread_join(tid, NULL));
+		close(r.fr.dev);
+		ASSERT_EQ(0, imp_jobs(&jobs));
+		ASSERT_EQ(0, jobs);
+		for (i = 0; i < r.fr.nr; i++) {
+			ASSERT_EQ(0, cohbuf_fence_wait(r.fr.fences[i], POLLIN, 20000));
+			close(r.fr.fences[i]);
+		}
+		ASSERT_TRUE(ready_for_readers(buf));
+		rounds++;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec - start.tv_sec < seconds);
+	close(buf);
+
+	ksft_print_msg("reliability: job races: %llu rounds; jobs ran %llu, failed with a dependency %llu, detached while queued or running %llu\n",
+		       (unsigned long long)rounds, (unsigned long long)ran,
+		       (unsigned long long)failed, (unsigned long long)detached);
+	ASSERT_EQ(0, r.fr.unexpected);
+	assert_baseline(&self->base, "after the job races");
+}
+
 TEST_HARNESS_MAIN
