@@ -14,13 +14,16 @@
  *               3840x2160 RGBA buffers (31.6 MiB), each frame written in
  *               full by the producer and read in full by the consumer.
  *               "socket": the producer writes, then sends "ready"; the
- *               consumer reads, then sends "released". "fenced": the
- *               producer attaches a write fence and sends it with the
- *               frame before writing, then signals it; the consumer
- *               attaches a read fence and sends it back as the release,
- *               waits with poll() on the dma-buf, reads, signals it; the
- *               producer waits for that fence before reusing the buffer.
- *               Both send two messages a frame; only the waiting differs.
+ *               consumer reads, then sends "released". "fenced" (implicit
+ *               sync): the producer attaches a write fence, sends "ready"
+ *               before writing, then signals the fence; the consumer
+ *               attaches a read fence, sends "released" before reading,
+ *               waits with poll(POLLIN) on the dma-buf, reads, signals its
+ *               fence; the producer, once it has that message, waits with
+ *               poll(POLLOUT) on the dma-buf before reusing the buffer.
+ *               Both send the same two fd-less messages a frame; only the
+ *               waiting differs: the fences live in the buffers'
+ *               reservation objects, so no sync_file travels.
  */
 #include <errno.h>
 #include <poll.h>
@@ -204,18 +207,21 @@ static volatile uint64_t sink;
 static void __attribute__((noreturn)) ring_consumer(int ctl, struct ring *r, bool fenced)
 {
 	struct fmsg m;
-	int wfence, rfence = -1;
+	int rfence = -1;
 
 	for (;;) {
-		wfence = frecv(ctl, &m);
+		frecv(ctl, &m);
 		if (m.quit)
 			_exit(0);
 		if (fenced) {
-			/* the release, sent before reading: the producer waits on it */
+			/*
+			 * The release, sent before reading: the producer waits
+			 * for this read fence in the buffer.
+			 */
 			rfence = cohbuf_fence_attach(r->dev, r->b[m.what].fd, 0, 0);
 			if (rfence < 0)
 				die("fence: read fence: %s", strerror(-rfence));
-			fsend(ctl, &m, rfence);
+			fsend(ctl, &m, -1);
 			wait_fd(r->b[m.what].fd, POLLIN);
 		}
 		dmabuf_sync(r->b[m.what].fd, true, false);
@@ -224,31 +230,31 @@ static void __attribute__((noreturn)) ring_consumer(int ctl, struct ring *r, boo
 		if (fenced) {
 			cohbuf_fence_signal(r->dev, rfence, 0);
 			close(rfence);
-			close(wfence);
 		} else {
 			fsend(ctl, &m, -1);
 		}
 	}
 }
 
-/* One frame into buffer @i: written, handed over, its release awaited later. */
-static void ring_frame(int ctl, struct ring *r, unsigned int i, bool fenced, int *release)
+/*
+ * One frame into buffer @i: written, handed over. The release message of
+ * the frame that last used it has come; a fenced ring waits here for that
+ * frame's read fence.
+ */
+static void ring_frame(int ctl, struct ring *r, unsigned int i, bool fenced)
 {
 	struct fmsg m = { .what = i };
 	int wfence = -1;
 
-	if (release[i] >= 0) {
-		wait_fd(release[i], POLLIN);
-		close(release[i]);
-		release[i] = -1;
-	}
+	if (fenced)
+		wait_fd(r->b[i].fd, POLLOUT);
 	/* before the fence: a write SYNC_START would wait for it */
 	dmabuf_sync(r->b[i].fd, true, true);
 	if (fenced) {
 		wfence = cohbuf_fence_attach(bench.cohbuf_dev, r->b[i].fd, COHBUF_FENCE_WRITE, 0);
 		if (wfence < 0)
 			die("fence: write fence: %s", strerror(-wfence));
-		fsend(ctl, &m, wfence);
+		fsend(ctl, &m, -1);
 	}
 	mem_write(r->map[i], FRAME_SIZE, i + 1);
 	dmabuf_sync(r->b[i].fd, false, true);
@@ -260,25 +266,20 @@ static void ring_frame(int ctl, struct ring *r, unsigned int i, bool fenced, int
 	}
 }
 
-/*
- * The next release message: a socket ring's "released", or a fenced ring's
- * read fence, kept in @release until the buffer is written again.
- */
-static void ring_collect(int ctl, bool fenced, int *release)
+/* The next release message: "released", or "my read fence is on". */
+static void ring_collect(int ctl)
 {
 	struct fmsg m;
-	int fd = frecv(ctl, &m);
 
-	if (fenced)
-		release[m.what % RING] = fd;
+	frecv(ctl, &m);
 }
 
 /* Frames per second of @frames frames through the ring. */
 static double ring_run(struct ring *r, bool fenced, unsigned int frames)
 {
-	int release[RING] = { -1, -1, -1 }, ctl[2];
 	struct fmsg quit = { .quit = 1 };
 	unsigned int sent = 0, got = 0;
+	int ctl[2];
 	double t0, t1;
 	pid_t pid;
 
@@ -296,19 +297,15 @@ static double ring_run(struct ring *r, bool fenced, unsigned int frames)
 	for (sent = 0; sent < frames; sent++) {
 		/* the release of the frame that last used this buffer */
 		while (sent >= RING && got <= sent - RING) {
-			ring_collect(ctl[0], fenced, release);
+			ring_collect(ctl[0]);
 			got++;
 		}
-		ring_frame(ctl[0], r, sent % RING, fenced, release);
+		ring_frame(ctl[0], r, sent % RING, fenced);
 	}
 	for (; got < sent; got++)
-		ring_collect(ctl[0], fenced, release);
-	for (unsigned int i = 0; i < RING; i++) {
-		if (release[i] >= 0) {
-			wait_fd(release[i], POLLIN);
-			close(release[i]);
-		}
-	}
+		ring_collect(ctl[0]);
+	for (unsigned int i = 0; fenced && i < RING; i++)
+		wait_fd(r->b[i].fd, POLLOUT);
 	t1 = now_us();
 	fsend(ctl[0], &quit, -1);
 	waitpid(pid, NULL, 0);
