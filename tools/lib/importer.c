@@ -56,32 +56,34 @@ int cohbuf_importer_fill_async(int imp, uint32_t handle, uint64_t offset,
 			     COHBUF_IMP_ACCESS_ASYNC);
 }
 
-int cohbuf_importer_crc32(int imp, uint32_t handle, uint64_t offset,
-			  uint64_t len, uint32_t *crc)
+static int importer_crc32(int imp, uint32_t handle, uint64_t offset,
+			  uint64_t len, uint32_t flags, uint32_t *crc)
 {
 	struct cohbuf_imp_access arg = {
 		.handle = handle,
 		.offset = offset,
 		.length = len,
+		.flags = flags,
 	};
 
 	if (ioctl(imp, COHBUF_IMP_IOCTL_CRC32, &arg))
 		return -errno;
-	*crc = arg.crc32;
+	if (crc)
+		*crc = arg.crc32;
 	return 0;
+}
+
+int cohbuf_importer_crc32(int imp, uint32_t handle, uint64_t offset,
+			  uint64_t len, uint32_t *crc)
+{
+	return importer_crc32(imp, handle, offset, len, 0, crc);
 }
 
 int cohbuf_importer_crc32_async(int imp, uint32_t handle, uint64_t offset,
 				uint64_t len)
 {
-	struct cohbuf_imp_access arg = {
-		.handle = handle,
-		.offset = offset,
-		.length = len,
-		.flags = COHBUF_IMP_ACCESS_ASYNC,
-	};
-
-	return ioctl(imp, COHBUF_IMP_IOCTL_CRC32, &arg) ? -errno : 0;
+	return importer_crc32(imp, handle, offset, len,
+			      COHBUF_IMP_ACCESS_ASYNC, NULL);
 }
 
 int cohbuf_importer_wait(int imp, uint32_t handle, uint32_t timeout_ms,
