@@ -17,6 +17,7 @@
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
+#include <linux/mutex.h>
 #include <linux/nodemask.h>
 #include <linux/sched/signal.h>
 
@@ -25,6 +26,17 @@
 
 /* Ranges handed to alloc_contig_range() for one request before ENOMEM. */
 #define COHBUF_CONTIG_TRIES 16
+
+/*
+ * One range search at a time, as cma_alloc() serialises its calls into
+ * alloc_contig_range() with cma_mutex. Two callers that isolate adjacent
+ * pageblocks let the pages freed into both (migrated pages, drained
+ * per-cpu lists) merge into one free block across the boundary, since
+ * both blocks are MIGRATE_ISOLATE; each then sees, and may take, a block
+ * that is partly the other's. It also keeps a second search from spending
+ * its tries on the ranges the first is taking.
+ */
+static DEFINE_MUTEX(cohbuf_contig_mutex);
 
 /*
  * Whether @page is in use by something alloc_contig_range() cannot move:
@@ -146,15 +158,14 @@ static bool cohbuf_contig_zone_allowed(enum zone_type type, bool dma32)
 #endif
 }
 
-static int cohbuf_contig_search(unsigned long nr, bool dma32,
-				unsigned long *pfn)
+/* The range search, in every zone allowed; cohbuf_contig_mutex held. */
+static int cohbuf_contig_search_locked(unsigned long nr, bool dma32,
+				       unsigned long *pfn)
 {
 	unsigned int tries = 0, i;
 	int nid, ret;
 
-	/* Without it (Debian's kernels have it) only one buddy block can be had. */
-	if (!IS_ENABLED(CONFIG_CONTIG_ALLOC))
-		return -ENOMEM;
+	lockdep_assert_held(&cohbuf_contig_mutex);
 	for_each_online_node(nid) {
 		for (i = 0; i < ARRAY_SIZE(cohbuf_contig_zones); i++) {
 			enum zone_type type = cohbuf_contig_zones[i];
@@ -170,6 +181,21 @@ static int cohbuf_contig_search(unsigned long nr, bool dma32,
 		}
 	}
 	return -ENOMEM;
+}
+
+static int cohbuf_contig_search(unsigned long nr, bool dma32,
+				unsigned long *pfn)
+{
+	int ret;
+
+	/* Without it (Debian's kernels have it) only one buddy block can be had. */
+	if (!IS_ENABLED(CONFIG_CONTIG_ALLOC))
+		return -ENOMEM;
+	if (mutex_lock_killable(&cohbuf_contig_mutex))
+		return -EINTR;
+	ret = cohbuf_contig_search_locked(nr, dma32, pfn);
+	mutex_unlock(&cohbuf_contig_mutex);
+	return ret;
 }
 
 /*

@@ -241,6 +241,107 @@ TEST_F(contig_limits, dma32_scattered)
 	assert_baseline(&self->base, "after the DMA32 buffer");
 }
 
+/*
+ * Anonymous memory in 4 KiB pages for the range searches to migrate: a
+ * third of what is free, then freed and taken again 2 MiB at a time, so
+ * that pages are freed into the blocks being isolated, until killed.
+ */
+static void contig_churn(void)
+{
+	size_t piece = 2 * SZ_1M;
+	size_t len = sysconf(_SC_AVPHYS_PAGES) * page_size() / 3;
+	char *p;
+	size_t off;
+
+	len -= len % piece;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		_exit(1);
+	madvise(p, len, MADV_NOHUGEPAGE);
+	memset(p, 0x3c, len);
+	for (off = 0;; off = (off + piece) % len) {
+		if (madvise(p + off, piece, MADV_DONTNEED))
+			_exit(2);
+		memset(p + off, 0xc3, piece);
+	}
+}
+
+/*
+ * One process's share of concurrent_ranges: @rounds buffers above the
+ * buddy allocator's largest block (so each is a range search), of sizes
+ * whose candidates start in the middle of a MAX_ORDER block, each filled
+ * with a pattern of its own and checked after the others have had time to
+ * write theirs. Exit status: 0, or the step that failed.
+ */
+static int contig_child(int dev, unsigned int id, long rounds)
+{
+	static const uint64_t sizes[] = { 6 * SZ_1M, 8 * SZ_1M + SZ_4K, 10 * SZ_1M };
+	long round, got = 0;
+
+	for (round = 0; round < rounds; round++) {
+		uint64_t size = sizes[(id + round) % 3];
+		uint32_t seed = id << 16 | round;
+		struct info in;
+		void *p;
+		int fd;
+
+		fd = alloc_flags(dev, size, COHBUF_ALLOC_CONTIGUOUS);
+		if (fd == -ENOMEM)
+			continue;
+		if (fd < 0)
+			return 2;
+		if (info_errno(dev, fd, &in, MAX_RANGES) || in.arg.nr_ranges != 1)
+			return 3;
+		p = map_shared(fd, size, PROT_READ | PROT_WRITE, 0);
+		if (p == MAP_FAILED)
+			return 4;
+		pattern_fill(p, size, 0, seed);
+		usleep(1000);
+		if (pattern_check(p, size, 0, seed) != -1)
+			return 5;
+		munmap(p, size);
+		close(fd);
+		got++;
+	}
+	return got ? 0 : 6;
+}
+
+/*
+ * Range searches in several processes at once, over memory that is being
+ * used and freed: every buffer is one range that no other buffer shares.
+ * cohbuf enters alloc_contig_range() for one request at a time (as
+ * cma_alloc() does): two callers isolating adjacent pageblocks let the
+ * pages freed into both merge across the boundary, which the debug
+ * kernel's VM_WARN_ON_ONCE() in isolate_single_pageblock() reports and
+ * which fails make check-debug.
+ */
+TEST_F_TIMEOUT(contig_limits, concurrent_ranges, 900)
+{
+	long rounds = stress_param("COHBUF_CONTIG_ROUNDS", 16, 64);
+	pid_t pids[4], churn;
+	unsigned int i;
+	int status;
+
+	if (!kernel_config("CONTIG_ALLOC"))
+		SKIP(return, "no CONFIG_CONTIG_ALLOC in this kernel: no range search");
+	churn = test_fork();
+	if (!churn)
+		contig_churn();
+	for (i = 0; i < ARRAY_SIZE(pids); i++) {
+		pids[i] = test_fork();
+		if (!pids[i])
+			_exit(contig_child(self->dev, i + 1, rounds));
+	}
+	for (i = 0; i < ARRAY_SIZE(pids); i++)
+		assert_child_ok(pids[i]);
+	ASSERT_EQ(0, kill(churn, SIGKILL));
+	ASSERT_EQ(churn, waitpid(churn, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status)) TH_LOG("the churning process exited, status %#x",
+						status);
+	assert_baseline(&self->base, "after the concurrent ranges");
+}
+
 /* ---- INFO ---- */
 
 DEV_FIXTURE(info)
