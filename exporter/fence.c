@@ -363,20 +363,24 @@ put_dmabuf:
 	return ret;
 }
 
-/* The one cohbuf fence in sync_file @fd, with a reference. */
+/*
+ * The one cohbuf fence in sync_file @fd, with a reference. The fd is looked
+ * up once; only a failure looks again, to tell a closed fd (EBADF) from a
+ * file that is not a sync_file (EINVAL).
+ */
 static struct cohbuf_fence *cohbuf_fence_get(int fd)
 {
 	struct dma_fence *fence;
 	struct file *file;
 
-	file = fget(fd);
-	if (!file)
-		return ERR_PTR(-EBADF);
-	fput(file);
-
 	fence = sync_file_get_fence(fd);
-	if (!fence)
+	if (!fence) {
+		file = fget(fd);
+		if (!file)
+			return ERR_PTR(-EBADF);
+		fput(file);
 		return ERR_PTR(-EINVAL);
+	}
 	if (cohbuf_dma_fence_ops(fence) != &cohbuf_fence_ops) {
 		dma_fence_put(fence);
 		return ERR_PTR(-EINVAL);

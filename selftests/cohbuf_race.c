@@ -655,7 +655,7 @@ static void *fence_signaller(void *p)
 		else if (ret == -EALREADY)
 			r->already++;	/* its timeout or the close came first */
 		else if (ret == -EBADF)
-			r->closed++;	/* the device fd was closed under us */
+			r->closed++;	/* the device's or the fence's fd was closed */
 		else
 			r->unexpected++;
 	}
@@ -715,6 +715,49 @@ TEST_F_TIMEOUT(race, fence_signal_timeout_close, 3000)
 		       (unsigned long long)signalled[2], (unsigned long long)signalled[3]);
 	ASSERT_EQ(0, r.unexpected);
 	assert_baseline(&self->base, "after the fence races");
+}
+
+/*
+ * SIGNAL on sync_files that the main thread is closing: each call signals,
+ * finds the fence signalled, or finds its fd closed (EBADF); never EINVAL,
+ * which would say the fd holds something that is not a sync_file.
+ */
+TEST_F_TIMEOUT(race, fence_signal_fd_close, 3000)
+{
+	long seconds = stress_param("COHBUF_RACE_SECONDS", 10, 60) / 2 + 1;
+	uint64_t rng = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL, rounds = 0;
+	struct timespec start, now;
+	struct fence_round r;
+	pthread_t tid;
+	int i;
+
+	memset(&r, 0, sizeof(r));
+	r.nr = ARRAY_SIZE(r.fences);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		r.dev = test_open();
+		for (i = 0; i < r.nr; i++) {
+			r.fences[i] = cohbuf_fence_attach(r.dev, -1, 0, 0);
+			ASSERT_LE(0, r.fences[i]) TH_LOG("attach: %s", strerror(-r.fences[i]));
+		}
+		ASSERT_EQ(0, pthread_create(&tid, NULL, fence_signaller, &r));
+		usleep(rng_below(&rng, 200));
+		for (i = 0; i < r.nr; i++)
+			close(r.fences[i]);
+		ASSERT_EQ(0, pthread_join(tid, NULL));
+		/* the fences whose fd went first signal now, with EPIPE */
+		close(r.dev);
+		rounds++;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec - start.tv_sec < seconds);
+
+	ksft_print_msg("fence fd races: %llu rounds; SIGNAL 0 %llu, EALREADY %llu, EBADF %llu, other %llu\n",
+		       (unsigned long long)rounds, (unsigned long long)r.ok,
+		       (unsigned long long)r.already, (unsigned long long)r.closed,
+		       (unsigned long long)r.unexpected);
+	ASSERT_EQ(0, r.unexpected);
+	ASSERT_EQ(0, r.already);
+	assert_baseline(&self->base, "after the fence fd races");
 }
 
 /*
