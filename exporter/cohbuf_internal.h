@@ -114,8 +114,8 @@ void cohbuf_new_fd_abort(const struct cohbuf_new_fd *nfd);
  */
 struct cohbuf_file {
 	struct cohbuf_device *cdev;
-	/* Under cohbuf_fence_lock (fence.c): */
-	struct list_head fences; /* its unsignalled fences */
+	/* Under cohbuf_fence_mutex (fence.c): */
+	struct list_head fences; /* its listed, unsignalled fences */
 	unsigned int nr_fences;
 };
 

@@ -5,14 +5,17 @@
  *
  * Each fence is signalled exactly once, by the first of: SIGNAL from the
  * open file that created it, its timeout (a delayed work), or the release
- * of that file. Whoever signals it also takes it off the lists, under
- * cohbuf_fence_lock, so "unsignalled" and "listed" are the same state.
+ * of that file. The first takes it off the lists under cohbuf_fence_mutex,
+ * which makes it the one that signals; the others find it off the lists
+ * (EALREADY). So every listed fence is unsignalled, and an unlisted one
+ * is signalled, or about to be by the task that took it off.
  *
- * Lock order: cohbuf_fence_lock, then a fence's own lock. Both are taken
- * with interrupts off, as every dma-fence lock is. The buffer's dma_resv is
- * taken only in ATTACH, with neither held. Nothing is allocated after a
- * fence has been published, so the signalling paths (marked with
- * dma_fence_begin_signalling()) never allocate.
+ * Every path that takes cohbuf_fence_mutex runs in process context, and
+ * none signals under it: a fence's own lock (its dma_fence lock, taken
+ * with interrupts off by the core) is never nested in it. The buffer's
+ * dma_resv is taken only in ATTACH, with neither held. Nothing is
+ * allocated after a fence has been published, so the signalling paths
+ * (marked with dma_fence_begin_signalling()) never allocate.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-fence.h>
@@ -22,6 +25,7 @@
 #include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -64,9 +68,9 @@ MODULE_PARM_DESC(max_fences,
 		 "Unsignalled fences of all files together; beyond, ATTACH fails with ENOSPC (default 16384)");
 
 /* The lists and counters of unsignalled fences: all of them, and per file. */
-static DEFINE_SPINLOCK(cohbuf_fence_lock);
-static LIST_HEAD(cohbuf_fences);	/* under cohbuf_fence_lock */
-static unsigned int cohbuf_nr_fences;	/* under cohbuf_fence_lock */
+static DEFINE_MUTEX(cohbuf_fence_mutex);
+static LIST_HEAD(cohbuf_fences);	/* under cohbuf_fence_mutex */
+static unsigned int cohbuf_nr_fences;	/* under cohbuf_fence_mutex */
 
 /*
  * Runs the timeouts, on any CPU (7.x wants WQ_UNBOUND or WQ_PERCPU said);
@@ -89,7 +93,7 @@ struct cohbuf_fence {
 	char comm[TASK_COMM_LEN];
 
 	spinlock_t lock;	/* the dma_fence's lock */
-	/* Under cohbuf_fence_lock, while the fence is unsignalled: */
+	/* Under cohbuf_fence_mutex, while the fence is listed: */
 	struct cohbuf_file *owner;
 	struct list_head node;		/* in cohbuf_fences */
 	struct list_head file_node;	/* in owner->fences */
@@ -130,38 +134,49 @@ static const struct dma_fence_ops cohbuf_fence_ops = {
 };
 
 /*
- * Signals @cf with @error unless it has signalled already (-EALREADY) or
- * @owner is set and did not create it (-EPERM), and takes it off the
- * lists. The caller holds a reference on @cf.
+ * Takes @cf off the lists, which makes the caller the one that signals it,
+ * unless it is off them already (-EALREADY) or @owner is set and did not
+ * create it (-EPERM).
  */
-static int cohbuf_fence_complete(struct cohbuf_fence *cf,
-				 struct cohbuf_file *owner, int error)
+static int cohbuf_fence_unlist(struct cohbuf_fence *cf,
+			       struct cohbuf_file *owner)
 {
-	unsigned long irqflags;
 	int ret = 0;
-	bool cookie;
 
-	cookie = dma_fence_begin_signalling();
-	spin_lock_irqsave(&cohbuf_fence_lock, irqflags);
-	spin_lock(&cf->lock);
-	if (test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &cf->base.flags)) {
+	mutex_lock(&cohbuf_fence_mutex);
+	if (list_empty(&cf->node)) {
 		ret = -EALREADY;
 	} else if (owner && cf->owner != owner) {
 		ret = -EPERM;
 	} else {
-		if (error)
-			dma_fence_set_error(&cf->base, error);
-		dma_fence_signal_locked(&cf->base);
-		list_del(&cf->node);
-		list_del(&cf->file_node);
+		list_del_init(&cf->node);
+		list_del_init(&cf->file_node);
 		cf->owner->nr_fences--;
 		cohbuf_nr_fences--;
 	}
-	spin_unlock(&cf->lock);
-	spin_unlock_irqrestore(&cohbuf_fence_lock, irqflags);
-	dma_fence_end_signalling(cookie);
+	mutex_unlock(&cohbuf_fence_mutex);
+	return ret;
+}
+
+/*
+ * Signals @cf with @error unless it has signalled already (-EALREADY) or
+ * @owner is set and did not create it (-EPERM). The caller holds a
+ * reference on @cf.
+ */
+static int cohbuf_fence_complete(struct cohbuf_fence *cf,
+				 struct cohbuf_file *owner, int error)
+{
+	bool cookie;
+	int ret;
+
+	ret = cohbuf_fence_unlist(cf, owner);
 	if (ret)
 		return ret;
+	cookie = dma_fence_begin_signalling();
+	if (error)
+		dma_fence_set_error(&cf->base, error);
+	dma_fence_signal(&cf->base);
+	dma_fence_end_signalling(cookie);
 
 	/* A queued timeout holds a reference; the lists held another. */
 	if (cancel_delayed_work(&cf->timeout))
@@ -211,10 +226,9 @@ static struct cohbuf_fence *cohbuf_fence_create(const struct cohbuf_fence_attach
 static int cohbuf_fence_publish(struct cohbuf_fence *cf,
 				struct cohbuf_file *owner)
 {
-	unsigned long irqflags;
 	int ret = 0;
 
-	spin_lock_irqsave(&cohbuf_fence_lock, irqflags);
+	mutex_lock(&cohbuf_fence_mutex);
 	if (owner->nr_fences >= READ_ONCE(cohbuf_max_fences_per_file) ||
 	    cohbuf_nr_fences >= READ_ONCE(cohbuf_max_fences)) {
 		ret = -ENOSPC;
@@ -226,7 +240,7 @@ static int cohbuf_fence_publish(struct cohbuf_fence *cf,
 		cohbuf_nr_fences++;
 		dma_fence_get(&cf->base);
 	}
-	spin_unlock_irqrestore(&cohbuf_fence_lock, irqflags);
+	mutex_unlock(&cohbuf_fence_mutex);
 	return ret;
 }
 
@@ -412,15 +426,14 @@ long cohbuf_ioctl_fence_signal(struct cohbuf_file *owner,
 void cohbuf_fence_file_release(struct cohbuf_file *owner)
 {
 	struct cohbuf_fence *cf;
-	unsigned long irqflags;
 
 	for (;;) {
-		spin_lock_irqsave(&cohbuf_fence_lock, irqflags);
+		mutex_lock(&cohbuf_fence_mutex);
 		cf = list_first_entry_or_null(&owner->fences,
 					      struct cohbuf_fence, file_node);
 		if (cf)
 			dma_fence_get(&cf->base);
-		spin_unlock_irqrestore(&cohbuf_fence_lock, irqflags);
+		mutex_unlock(&cohbuf_fence_mutex);
 		if (!cf)
 			break;
 		cohbuf_fence_complete(cf, owner, -EPIPE);
@@ -430,29 +443,27 @@ void cohbuf_fence_file_release(struct cohbuf_file *owner)
 
 unsigned int cohbuf_fences_live(void)
 {
-	unsigned long irqflags;
 	unsigned int nr;
 
-	spin_lock_irqsave(&cohbuf_fence_lock, irqflags);
+	mutex_lock(&cohbuf_fence_mutex);
 	nr = cohbuf_nr_fences;
-	spin_unlock_irqrestore(&cohbuf_fence_lock, irqflags);
+	mutex_unlock(&cohbuf_fence_mutex);
 	return nr;
 }
 
 void cohbuf_fences_show(struct seq_file *m)
 {
 	struct cohbuf_fence *cf;
-	unsigned long irqflags;
 
 	seq_puts(m, "context\tino\texporter\tusage\tage_ms\ttimeout_ms\tpid\tcomm\n");
-	spin_lock_irqsave(&cohbuf_fence_lock, irqflags);
+	mutex_lock(&cohbuf_fence_mutex);
 	list_for_each_entry(cf, &cohbuf_fences, node)
 		seq_printf(m, "%llu\t%lu\t%s\t%s\t%u\t%u\t%d\t%s\n",
 			   cf->base.context, cf->ino, cf->exp_name,
 			   cf->flags & COHBUF_FENCE_WRITE ? "write" : "read",
 			   jiffies_to_msecs(jiffies - cf->created),
 			   cf->timeout_ms, cf->pid, cf->comm);
-	spin_unlock_irqrestore(&cohbuf_fence_lock, irqflags);
+	mutex_unlock(&cohbuf_fence_mutex);
 }
 
 int cohbuf_fence_init(void)
