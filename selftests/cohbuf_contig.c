@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 
 #include <xf86drm.h>
 
@@ -244,15 +245,19 @@ TEST_F(contig_limits, dma32_scattered)
 /*
  * Anonymous memory in 4 KiB pages for the range searches to migrate: a
  * third of what is free, then freed and taken again 2 MiB at a time, so
- * that pages are freed into the blocks being isolated, until killed.
+ * that pages are freed into the blocks being isolated, until killed (by
+ * the test, or by the kernel when the test process is gone, so that a
+ * failed test leaves nothing running into the next).
  */
-static void contig_churn(void)
+static void contig_churn(pid_t test)
 {
 	size_t piece = 2 * SZ_1M;
 	size_t len = sysconf(_SC_AVPHYS_PAGES) * page_size() / 3;
 	char *p;
 	size_t off;
 
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != test)
+		_exit(3);
 	len -= len % piece;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		 -1, 0);
@@ -319,15 +324,16 @@ static int contig_child(int dev, unsigned int id, long rounds)
 TEST_F_TIMEOUT(contig_limits, concurrent_ranges, 900)
 {
 	long rounds = stress_param("COHBUF_CONTIG_ROUNDS", 16, 64);
-	pid_t pids[4], churn;
+	pid_t pids[4], churn, self_pid;
 	unsigned int i;
 	int status;
 
 	if (!kernel_config("CONTIG_ALLOC"))
 		SKIP(return, "no CONFIG_CONTIG_ALLOC in this kernel: no range search");
+	self_pid = getpid();
 	churn = test_fork();
 	if (!churn)
-		contig_churn();
+		contig_churn(self_pid);
 	for (i = 0; i < ARRAY_SIZE(pids); i++) {
 		pids[i] = test_fork();
 		if (!pids[i])
